@@ -1,0 +1,32 @@
+"""Domain errors and the HTML error pages."""
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+
+
+class DomainError(Exception):
+    """An error a user can read and act on; views flash it or return it as JSON."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    pass
+
+
+def register(app: Flask) -> None:
+    def page(code: int, title: str):
+        def handler(error):
+            if request.accept_mimetypes.best == "application/json":
+                return {"error": title}, code
+            return render_template("errors/error.html", code=code, title=title), code
+        return handler
+
+    app.register_error_handler(400, lambda e: page(400, _("Bad request: %(reason)s", reason=getattr(e, "description", "")))(e))
+    app.register_error_handler(403, lambda e: page(403, _("You do not have access to this page."))(e))
+    app.register_error_handler(404, lambda e: page(404, _("Not found."))(e))
+    app.register_error_handler(413, lambda e: page(413, _("The file is too large."))(e))
+    app.register_error_handler(429, lambda e: page(429, _("Too many attempts. Wait a few minutes and try again."))(e))
+    app.register_error_handler(500, lambda e: page(500, _("Something went wrong on our side. The error was logged."))(e))

@@ -1,0 +1,48 @@
+"""Declarative base, shared column types and the import of every feature's models."""
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use utcnow()")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=timezone.utc) if value is not None else None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def import_all_models() -> None:
+    """Register every feature's tables on Base.metadata (for migrations and create_all)."""
+    from matrix.audit import models as _audit  # noqa: F401
+    from matrix.auth import models as _auth  # noqa: F401
+    from matrix.regions import models as _regions  # noqa: F401
+    from matrix.stores import models as _stores  # noqa: F401
+    from matrix.accounts import models as _accounts  # noqa: F401
+    from matrix.communities import models as _communities  # noqa: F401

@@ -1,0 +1,144 @@
+"""Create, change and retire stores. Each public call is one transaction."""
+from flask_babel import gettext as _
+from sqlalchemy import exists, func, select
+
+from matrix import geo
+from matrix.accounts.models import Account
+from matrix.audit import services as audit
+from matrix.auth.models import Role, User
+from matrix.communities.models import Community
+from matrix.errors import DomainError
+from matrix.extensions import db
+from matrix.models import utcnow
+from matrix.regions import services as regions
+from matrix.stores.models import GeocodeStatus, Store
+from matrix.stores.values import StoreValues
+
+AUDITED_FIELDS = ["code", "name", "brand_id", "city_code", "district_code", "address", "lon", "lat",
+                  "service_radius_km", "status", "opened_on", "phone", "geocode_status"]
+
+
+class InvalidStore(DomainError):
+    def __init__(self, cleaned: StoreValues):
+        first = next(iter(cleaned.errors.values()))
+        super().__init__(first)
+        self.errors = cleaned.errors
+
+
+def _locate(values: dict, geocoder: "geo.Geocoder | None") -> None:
+    """Fill coordinates from the address when none were given; never fail the save."""
+    values["geocode_error"] = None
+    if values.get("lon") is not None:
+        values["geocode_status"] = GeocodeStatus.MANUAL
+        return
+    if geocoder is None or not values.get("address"):
+        values["geocode_status"] = GeocodeStatus.MISSING
+        return
+    query = regions.region_name(values["city_code"]) + regions.region_name(values.get("district_code")) + values["address"]
+    try:
+        point = geocoder.geocode(query)
+    except geo.GeocodeError as e:
+        values.update(geocode_status=GeocodeStatus.FAILED, geocode_error=str(e)[:255])
+        return
+    if point is None:
+        values.update(geocode_status=GeocodeStatus.FAILED, geocode_error=_("The geocoder found no place for this address."))
+        return
+    values.update(lon=point.lon, lat=point.lat, geocode_status=GeocodeStatus.GEOCODED)
+
+
+def create_store(cleaned: StoreValues, *, actor: User, brand_id: int | None = None,
+                 geocoder: "geo.Geocoder | None" = None) -> Store:
+    """Add a store from cleaned values; the code must be new."""
+    if cleaned.errors:
+        raise InvalidStore(cleaned)
+    values = dict(cleaned.values)
+    if db.session.scalar(select(Store.id).where(Store.code == values["code"])):
+        raise DomainError(_("Store code %(code)s is already used.", code=values["code"]), field="code")
+    _locate(values, geocoder)
+    store = Store(brand_id=brand_id, **values)
+    db.session.add(store)
+    db.session.flush()
+    audit.record(actor, "create", "store", entity_id=store.id, store_id=store.id,
+                 summary=f"{store.code} {store.name}", changes=audit.snapshot(store, AUDITED_FIELDS))
+    db.session.commit()
+    return store
+
+
+def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: int | None = None,
+                 geocoder: "geo.Geocoder | None" = None) -> dict:
+    """Change a store; returns what changed (field -> [old, new])."""
+    if cleaned.errors:
+        raise InvalidStore(cleaned)
+    values = dict(cleaned.values)
+    if values["code"] != store.code and db.session.scalar(select(Store.id).where(Store.code == values["code"])):
+        raise DomainError(_("Store code %(code)s is already used.", code=values["code"]), field="code")
+    address_changed = (values.get("address"), values.get("city_code")) != (store.address, store.city_code)
+    if values.get("lon") is None and store.has_point and not address_changed:
+        values.update(lon=store.lon, lat=store.lat)  # keep a geocoded point when the address stays
+        values["geocode_status"] = store.geocode_status
+        values["geocode_error"] = store.geocode_error
+    else:
+        _locate(values, geocoder)
+    before = audit.snapshot(store, AUDITED_FIELDS)
+    for name, value in values.items():
+        setattr(store, name, value)
+    if brand_id is not None or store.brand_id is not None:
+        store.brand_id = brand_id
+    changes = audit.diff(before, audit.snapshot(store, AUDITED_FIELDS))
+    if changes:
+        audit.record(actor, "update", "store", entity_id=store.id, store_id=store.id,
+                     summary=f"{store.code} {store.name}", changes=changes)
+    db.session.commit()
+    return changes
+
+
+def store_has_history(store: Store) -> bool:
+    """Accounts, communities or audit entries beyond its creation."""
+    has_accounts = db.session.scalar(select(exists().where(Account.store_id == store.id)))
+    has_groups = db.session.scalar(select(exists().where(Community.store_id == store.id)))
+    return bool(has_accounts or has_groups)
+
+
+def delete_store(store: Store, *, actor: User, confirm_history: bool = False) -> str:
+    """Delete a store without history; archive one with history once confirmed.
+
+    Returns "deleted" or "archived". Archived stores leave every list but keep their
+    accounts, communities and audit trail, and their code stays taken.
+    """
+    if store_has_history(store):
+        if not confirm_history:
+            raise DomainError(_("This store has accounts or communities. Confirm to archive it; its history is kept."))
+        store.archived_at = utcnow()
+        audit.record(actor, "archive", "store", entity_id=store.id, store_id=store.id,
+                     summary=f"{store.code} {store.name}")
+        db.session.commit()
+        return "archived"
+    audit.record(actor, "delete", "store", entity_id=store.id, store_id=store.id,
+                 summary=f"{store.code} {store.name}", changes=audit.snapshot(store, AUDITED_FIELDS))
+    store.managers.clear()
+    db.session.delete(store)
+    db.session.commit()
+    return "deleted"
+
+
+def restore_store(store: Store, *, actor: User) -> None:
+    """Bring an archived store back into the lists."""
+    store.archived_at = None
+    audit.record(actor, "restore", "store", entity_id=store.id, store_id=store.id, summary=f"{store.code} {store.name}")
+    db.session.commit()
+
+
+def set_managers(store: Store, user_ids: list[int], *, actor: User) -> None:
+    """Replace the store's managers; only store-manager accounts qualify."""
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids), User.role == Role.STORE_MANAGER)).all() if user_ids else []
+    before = sorted(u.username for u in store.managers)
+    store.managers = list(users)
+    after = sorted(u.username for u in users)
+    if before != after:
+        audit.record(actor, "update", "store", entity_id=store.id, store_id=store.id,
+                     summary=f"{store.code} managers", changes={"managers": [before, after]})
+    db.session.commit()
+
+
+def count_stores() -> int:
+    return db.session.scalar(select(func.count()).select_from(Store).where(Store.archived_at.is_(None)))

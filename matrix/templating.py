@@ -1,0 +1,80 @@
+"""Template globals and filters shared by every page."""
+from datetime import datetime
+
+from flask import Flask, request, url_for
+from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_login import current_user
+
+from matrix.auth.forms import LanguageForm
+from matrix.auth.models import Role
+
+# (endpoint, label, roles allowed); the navigation shows only what the role may use.
+NAVIGATION = [
+    ("overview.index", _l("Matrix"), None),
+    ("stores.index", _l("Stores"), None),
+    ("accounts.index", _l("Accounts"), None),
+    ("communities.index", _l("Communities"), None),
+    ("imports.index", _l("Import / export"), (Role.ADMIN, Role.OPERATOR)),
+    ("brands.index", _l("Brands"), (Role.ADMIN, Role.OPERATOR)),
+    ("users.index", _l("Users"), (Role.ADMIN,)),
+    ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
+]
+
+STORE_STATUS_LABELS = {"planned": _l("Planned"), "open": _l("Open"),
+                       "closed_temporarily": _l("Closed temporarily"), "closed": _l("Closed")}
+ACCOUNT_STATUS_LABELS = {"incubating": _l("Incubating"), "active": _l("Active"), "restricted": _l("Restricted"),
+                         "banned": _l("Banned"), "retired": _l("Retired")}
+ROLE_LABELS = {"admin": _l("Admin"), "operator": _l("Operator"), "store_manager": _l("Store manager")}
+SCOPE_LABELS = {"brand": _l("Brand main account"), "store": _l("Store account")}
+KIND_LABELS = {"wecom": _l("WeCom group"), "wechat": _l("WeChat group")}
+GEOCODE_LABELS = {"manual": _l("Entered"), "geocoded": _l("Geocoded"), "missing": _l("No coordinates"),
+                  "failed": _l("Geocoding failed")}
+
+
+def nav_items() -> list[tuple[str, str, bool]]:
+    if not current_user.is_authenticated:
+        return []
+    active = (request.endpoint or "").split(".")[0]
+    return [(endpoint, label, endpoint.split(".")[0] == active)
+            for endpoint, label, roles in NAVIGATION if roles is None or current_user.role in roles]
+
+
+def mask_phone(phone: str | None) -> str:
+    """138****5678: enough to recognise a number, not to call it."""
+    if not phone:
+        return ""
+    digits = "".join(c for c in phone if c.isdigit())
+    if len(digits) < 7:
+        return "****"
+    return digits[:3] + "****" + digits[-4:]
+
+
+def compact_number(n: int | None) -> str:
+    if n is None:
+        return ""
+    if str(get_locale()).startswith("zh"):
+        return f"{n / 10000:.1f}万" if n >= 10000 else str(n)
+    return f"{n / 1000:.1f}k" if n >= 1000 else str(n)
+
+
+def url_with(**changes) -> str:
+    """The current page's URL with some query arguments changed (for filters and paging)."""
+    args = request.args.to_dict()
+    args.update({k: v for k, v in changes.items() if v is not None})
+    for key in [k for k, v in changes.items() if v is None]:
+        args.pop(key, None)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def inject():
+        return {"nav_items": nav_items, "language_form": LanguageForm, "url_with": url_with,
+                "STORE_STATUS_LABELS": STORE_STATUS_LABELS, "ACCOUNT_STATUS_LABELS": ACCOUNT_STATUS_LABELS,
+                "ROLE_LABELS": ROLE_LABELS, "SCOPE_LABELS": SCOPE_LABELS, "KIND_LABELS": KIND_LABELS,
+                "GEOCODE_LABELS": GEOCODE_LABELS, "current_locale": lambda: str(get_locale())}
+
+    app.add_template_filter(mask_phone, "mask_phone")
+    app.add_template_filter(compact_number, "compact")
+    app.add_template_filter(lambda dt: format_datetime(dt, "yyyy-MM-dd HH:mm") if isinstance(dt, datetime) else "",
+                            "local_dt")
