@@ -1,0 +1,87 @@
+"""A store's groups and their rotation. Each public call is one transaction."""
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from matrix.audit import services as audit
+from matrix.auth.models import User
+from matrix.communities.models import Community
+from matrix.communities.values import CommunityValues, check_qr_image
+from matrix.errors import DomainError
+from matrix.extensions import db
+
+AUDITED_FIELDS = ["store_id", "name", "kind", "invite_link", "capacity", "members", "robot_webhook_url",
+                  "active", "rotation_order", "qr_image"]
+
+
+class InvalidCommunity(DomainError):
+    def __init__(self, cleaned: CommunityValues):
+        super().__init__(next(iter(cleaned.errors.values())))
+        self.errors = cleaned.errors
+
+
+def _check_name(values: dict, community_id: int | None = None) -> None:
+    query = select(Community.id).where(Community.store_id == values["store_id"], Community.name == values["name"])
+    if community_id:
+        query = query.where(Community.id != community_id)
+    if db.session.scalar(query):
+        raise DomainError(_("This store already has a group named %(name)s.", name=values["name"]), field="name")
+
+
+def create_community(cleaned: CommunityValues, *, actor: User, qr_image: bytes | None = None) -> Community:
+    """Add a group to a store's rotation."""
+    if cleaned.errors:
+        raise InvalidCommunity(cleaned)
+    values = dict(cleaned.values)
+    _check_name(values)
+    community = Community(**values)
+    if qr_image:
+        community.qr_mime = check_qr_image(qr_image)
+        community.qr_image = qr_image
+    db.session.add(community)
+    db.session.flush()
+    audit.record(actor, "create", "community", entity_id=community.id, store_id=community.store_id,
+                 summary=community.name, changes=audit.snapshot(community, AUDITED_FIELDS))
+    db.session.commit()
+    return community
+
+
+def update_community(community: Community, cleaned: CommunityValues, *, actor: User,
+                     qr_image: bytes | None = None, keep_webhook: bool = False) -> dict:
+    """Change a group; an empty webhook field with `keep_webhook` leaves the secret as it was."""
+    if cleaned.errors:
+        raise InvalidCommunity(cleaned)
+    values = dict(cleaned.values)
+    if keep_webhook and not values.get("robot_webhook_url"):
+        values.pop("robot_webhook_url", None)
+    _check_name(values, community.id)
+    before = audit.snapshot(community, AUDITED_FIELDS)
+    for name, value in values.items():
+        setattr(community, name, value)
+    if qr_image:
+        community.qr_mime = check_qr_image(qr_image)
+        community.qr_image = qr_image
+    changes = audit.diff(before, audit.snapshot(community, AUDITED_FIELDS))
+    if changes:
+        audit.record(actor, "update", "community", entity_id=community.id, store_id=community.store_id,
+                     summary=community.name, changes=changes)
+    db.session.commit()
+    return changes
+
+
+def delete_community(community: Community, *, actor: User) -> None:
+    """Take a group out of the store's rotation and delete it."""
+    audit.record(actor, "delete", "community", entity_id=community.id, store_id=community.store_id,
+                 summary=community.name, changes=audit.snapshot(community, AUDITED_FIELDS))
+    db.session.delete(community)
+    db.session.commit()
+
+
+def rotation(store_id: int) -> list[Community]:
+    """The store's groups in the order a live code hands them out."""
+    return list(db.session.scalars(select(Community).where(Community.store_id == store_id)
+                                   .order_by(Community.rotation_order, Community.id)))
+
+
+def current_community(store_id: int) -> Community | None:
+    """The first active group with room: where the live code points now."""
+    return next((c for c in rotation(store_id) if c.active and not c.is_full), None)
