@@ -79,7 +79,7 @@ def make_store(app):
                                             "lon": lon, "lat": lat, "coord_system": coord_system,
                                             "address": extra.pop("address", f"测试路{n}号")})
         assert not cleaned.errors, cleaned.errors
-        store = Store(**cleaned.values, **extra)
+        store = Store(**{**cleaned.values, **extra})
         db.session.add(store)
         db.session.commit()
         return store

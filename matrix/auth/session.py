@@ -1,5 +1,5 @@
 """Flask-Login wiring and the per-user language and time zone."""
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -24,12 +24,14 @@ def load_user(user_id: str):
 def select_locale() -> str:
     """The signed-in user's language, else the session's choice, else Chinese."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands, workers and services outside a request
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in languages:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"] if request else "zh"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:

@@ -1,0 +1,99 @@
+"""Walk every registered route as the manager of store A against store B's objects.
+
+A route added later without scoping fails here: every URL that names one of B's
+objects must answer 403 or 404, no page may show B's data, and nothing may change.
+"""
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from matrix.accounts.models import AccountScope
+from matrix.auth.models import Role
+from matrix.extensions import db
+from matrix.models import Base
+from matrix.stores.models import Brand
+
+# Routes that hold no store data, or change only the signed-in user's own session.
+OWN_SESSION_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.language", "users.me"}
+SKIP_TABLES = {"audit_entries", "login_attempts", "regions", "geocode_cache"}
+
+
+def database_snapshot() -> dict:
+    """Every row of every table that holds chain data."""
+    snap = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name not in SKIP_TABLES:
+            rows = db.session.execute(select(table)).all()
+            snap[table.name] = sorted(repr(tuple(r)) for r in rows)
+    return snap
+
+
+@pytest.fixture
+def two_stores(make_store, make_user, make_account, make_community, platforms):
+    brand = Brand(name="测试品牌")
+    db.session.add(brand)
+    db.session.commit()
+    store_a = make_store(code="A-001", name="甲门店")
+    store_b = make_store(code="B-002", name="乙门店隐私", phone="0571-88889999")
+    make_account(store=store_a, handle="a_handle")
+    account_b = make_account(store=store_b, handle="b_secret_handle", display_name="乙号")
+    brand_account = make_account(scope=AccountScope.BRAND, brand_id=brand.id, handle="brand_main", platform="kuaishou")
+    make_community(store_a, name="甲群")
+    community_b = make_community(store_b, name="乙群隐私",
+                                 robot_webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEYB1234")
+    manager_a = make_user(Role.STORE_MANAGER, stores=[store_a], username="manager_a")
+    manager_b = make_user(Role.STORE_MANAGER, stores=[store_b], username="manager_b")
+    return {"store_a": store_a, "store_b": store_b, "account_b": account_b, "brand_account": brand_account,
+            "community_b": community_b, "manager_a": manager_a, "manager_b": manager_b, "brand": brand,
+            "platform": platforms["douyin"]}
+
+
+def url_arguments(objects) -> dict:
+    b = objects
+    return {"store_id": b["store_b"].id, "account_id": b["account_b"].id, "community_id": b["community_b"].id,
+            "user_id": b["manager_b"].id, "brand_id": b["brand"].id, "platform_id": b["platform"].id,
+            "entry_id": 1, "token": "0" * 32, "kind": "stores"}
+
+
+# B's code is sent as a search term and may be echoed back, so it is not a marker.
+B_MARKERS = ("乙门店隐私", "b_secret_handle", "乙群隐私", "SECRETKEYB1234", "88889999")
+
+
+def test_store_manager_cannot_reach_another_stores_data(app, client, login, post, two_stores):
+    login(two_stores["manager_a"])
+    arguments = url_arguments(two_stores)
+    before = database_snapshot()
+    forged = {"store_id": two_stores["store_b"].id, "store": "B-002", "store_code": "B-002", "name": "forged",
+              "handle": "forged_handle", "platform": "douyin", "code": "B-002", "city": "杭州",
+              "members": "1", "capacity": "200", "scope": "store", "status": "open"}
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in OWN_SESSION_ENDPOINTS:
+            continue
+        unknown = set(rule.arguments) - set(arguments)
+        assert not unknown, f"{rule.rule}: add {unknown} to url_arguments() so the scoping walk covers it"
+        url = url_for(rule.endpoint, **{k: arguments[k] for k in rule.arguments})
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            if method == "GET":
+                response = client.get(url, query_string={"store_id": two_stores["store_b"].id, "q": "B-002",
+                                                         "store": "B-002"})
+            else:
+                response = post(url, data=forged)
+            checked += 1
+            where = f"{method} {rule.rule}"
+            if rule.arguments and rule.endpoint not in ("accounts.platform_edit",):
+                assert response.status_code in (403, 404), f"{where} answered {response.status_code}"
+            assert response.status_code != 500, where
+            body = response.get_data(as_text=True)
+            for marker in B_MARKERS:
+                assert marker not in body, f"{where} shows store B's data ({marker})"
+    assert checked > 10
+    db.session.expire_all()
+    assert database_snapshot() == before, "a store manager's request changed data"
+
+
+def test_store_manager_sees_own_store(app, client, login, two_stores):
+    login(two_stores["manager_a"])
+    response = client.get(url_for("stores.detail", store_id=two_stores["store_a"].id))
+    assert response.status_code == 200
+    assert "甲门店" in response.get_data(as_text=True)
