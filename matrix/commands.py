@@ -1,7 +1,7 @@
 """CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`."""
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from matrix.auth.models import Role
 
@@ -41,6 +41,56 @@ def load_regions_command():
     click.echo(f"{load_regions()} regions loaded.")
 
 
+def _prepare_database() -> None:
+    """Bring the schema to the latest migration and load the regions (both safe to repeat)."""
+    from flask_migrate import upgrade
+
+    from matrix.regions.services import load_regions
+
+    upgrade()
+    click.echo(f"Database upgraded; {load_regions()} regions loaded.")
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--stores", default=300, show_default=True, help="Number of demo stores.")
+@click.option("--seed", "rng_seed", default=2026, show_default=True, help="Random seed (same seed, same chain).")
+def demo_command(stores, rng_seed):
+    """Create the demo chain 栖木家居 with users to sign in (does nothing if stores exist)."""
+    from matrix.demo import BRAND, build_demo
+
+    _prepare_database()
+    summary = build_demo(rng_seed=rng_seed, stores=stores)
+    if summary is None:
+        click.echo("The database already has stores: the demo exists (or real data does); nothing added.")
+        return
+    click.echo(f"Demo chain {BRAND}: {summary.stores} stores, {summary.accounts} store accounts, "
+               f"{summary.communities} communities.")
+    click.echo("Sign in with:")
+    for username, password, role, codes in summary.users:
+        runs = f"  runs {', '.join(codes)}" if codes else ""
+        click.echo(f"  {username:<10} {password:<20} {role}{runs}")
+
+
+@click.command("seed")
+@with_appcontext
+@click.option("--stores", default=10_000, show_default=True, help="Number of stores.")
+@click.option("--accounts-per-store", default=3, show_default=True, help="Store accounts per store.")
+@click.option("--seed", "rng_seed", default=1, show_default=True, help="Random seed.")
+def seed_command(stores, accounts_per_store, rng_seed):
+    """Create a large chain (codes S00001...) for benchmarks, on a database without stores."""
+    from matrix.demo import build_seed
+
+    _prepare_database()
+    summary = build_seed(stores=stores, accounts_per_store=accounts_per_store, rng_seed=rng_seed)
+    if summary is None:
+        raise click.ClickException("The database already has stores; seed an empty database.")
+    click.echo(f"Seeded {summary.stores} stores, {summary.accounts} store accounts, "
+               f"{summary.communities} communities. Add a user with `flask users create`.")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(regions_cli)
+    app.cli.add_command(demo_command)
+    app.cli.add_command(seed_command)

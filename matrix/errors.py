@@ -1,6 +1,7 @@
 """Domain errors and the HTML error pages."""
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
 
 
 class DomainError(Exception):
@@ -16,6 +17,17 @@ class NotFound(DomainError):
     pass
 
 
+def _stale(error):
+    """Two people saved the same row: the second save loses nothing but must be redone."""
+    from matrix.extensions import db
+
+    db.session.rollback()
+    title = _("Someone else changed this record while you were editing it. Reload the page and make your change again.")
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": title}, 409
+    return render_template("errors/error.html", code=409, title=title), 409
+
+
 def register(app: Flask) -> None:
     def page(code: int, title: str):
         def handler(error):
@@ -29,4 +41,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(404, lambda e: page(404, _("Not found."))(e))
     app.register_error_handler(413, lambda e: page(413, _("The file is too large."))(e))
     app.register_error_handler(429, lambda e: page(429, _("Too many attempts. Wait a few minutes and try again."))(e))
+    app.register_error_handler(StaleDataError, _stale)
     app.register_error_handler(500, lambda e: page(500, _("Something went wrong on our side. The error was logged."))(e))

@@ -41,6 +41,7 @@ class Base(DeclarativeBase):
 def import_all_models() -> None:
     """Register every feature's tables on Base.metadata (for migrations and create_all)."""
     from matrix.audit import models as _audit  # noqa: F401
+    from matrix.imports import models as _imports  # noqa: F401
     from matrix.auth import models as _auth  # noqa: F401
     from matrix.regions import models as _regions  # noqa: F401
     from matrix.stores import models as _stores  # noqa: F401

@@ -74,6 +74,8 @@ def register(app: Flask) -> None:
                 "ROLE_LABELS": ROLE_LABELS, "SCOPE_LABELS": SCOPE_LABELS, "KIND_LABELS": KIND_LABELS,
                 "GEOCODE_LABELS": GEOCODE_LABELS, "current_locale": lambda: str(get_locale())}
 
+    # A global, not only context: macros imported without context (the pager) need it too.
+    app.jinja_env.globals["url_with"] = url_with
     app.add_template_filter(mask_phone, "mask_phone")
     app.add_template_filter(compact_number, "compact")
     app.add_template_filter(lambda dt: format_datetime(dt, "yyyy-MM-dd HH:mm") if isinstance(dt, datetime) else "",

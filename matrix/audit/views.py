@@ -1,13 +1,152 @@
-"""Placeholder, replaced by the feature's views."""
-from flask import Blueprint
+"""The audit log: who changed what, newest first (HQ only)."""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from matrix.permissions import role_required, hq_required  # noqa: F401
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from matrix.accounts.models import Account, Platform
+from matrix.audit.models import AuditEntry
+from matrix.auth.models import Role, User
+from matrix.communities.models import Community
+from matrix.extensions import db
+from matrix.permissions import hq_required
+from matrix.stores.models import Brand, Store
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
+                 "archive": _l("Archived"), "restore": _l("Restored"), "import": _l("Imported"),
+                 "sign_in": _l("Signed in")}
+ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l("Community"),
+                 "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform")}
+# entity -> (model, endpoint, URL argument). A link is drawn only when the endpoint is
+# registered and the object is still there.
+ENTITY_LINKS = {"store": (Store, "stores.detail", "store_id"),
+                "account": (Account, "accounts.detail", "account_id"),
+                "community": (Community, "communities.detail", "community_id"),
+                "user": (User, "users.edit", "user_id"),
+                "brand": (Brand, "brands.edit", "brand_id"),
+                "platform": (Platform, "accounts.platform_edit", "platform_id")}
+
+
+@dataclass
+class AuditFilters:
+    actor: str = ""
+    entity: str = ""
+    entity_id: int | None = None
+    action: str = ""
+    store: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args) -> "AuditFilters":
+        """Read the filters from the query string; a malformed date is reported, not fatal."""
+        found = cls(actor=args.get("actor", "").strip(), entity=args.get("entity", "").strip(),
+                    entity_id=args.get("entity_id", type=int), action=args.get("action", "").strip(),
+                    store=args.get("store", "").strip())
+        for name in ("date_from", "date_to"):
+            raw = args.get(name, "").strip()
+            try:
+                setattr(found, name, date.fromisoformat(raw) if raw else None)
+            except ValueError:
+                found.problems.append(_("%(value)s is not a date; write it like 2024-05-31.", value=raw))
+        return found
+
+
+def _day_start_utc(day: date) -> datetime:
+    """Midnight of `day` in the chain's time zone: the range means the days people see."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(current_app.config["MATRIX_TIMEZONE"]))
+
+
+def filtered(query: Select, filters: AuditFilters) -> Select:
+    """Apply the filters to a query of audit entries."""
+    if filters.actor:
+        like = f"%{filters.actor}%"
+        query = query.where(AuditEntry.actor_id.in_(
+            select(User.id).where(or_(User.username.ilike(like), User.display_name.ilike(like)))))
+    if filters.entity:
+        query = query.where(AuditEntry.entity == filters.entity)
+    if filters.entity_id is not None:
+        query = query.where(AuditEntry.entity_id == filters.entity_id)
+    if filters.action:
+        query = query.where(AuditEntry.action == filters.action)
+    if filters.store:
+        store_id = db.session.scalar(select(Store.id).where(Store.code == filters.store))
+        if store_id is None:
+            filters.problems.append(_("No store has the code %(code)s.", code=filters.store))
+            return query.where(false())
+        query = query.where(AuditEntry.store_id == store_id)
+    if filters.date_from:
+        query = query.where(AuditEntry.at >= _day_start_utc(filters.date_from))
+    if filters.date_to:
+        query = query.where(AuditEntry.at < _day_start_utc(filters.date_to + timedelta(days=1)))
+    return query
+
+
+def _link_endpoint(entity: str) -> tuple | None:
+    target = ENTITY_LINKS.get(entity)
+    if target is None or target[1] not in current_app.view_functions:
+        return None
+    if entity == "user" and current_user.role != Role.ADMIN:
+        return None  # only admins may open the user form
+    return target
+
+
+def entity_links(entries: list[AuditEntry]) -> dict[int, str]:
+    """Entry id -> URL of its object, for objects that still exist (one query per kind of object)."""
+    links: dict[int, str] = {}
+    for entity in {e.entity for e in entries}:
+        target = _link_endpoint(entity)
+        if target is None:
+            continue
+        model, endpoint, arg = target
+        ids = {e.entity_id for e in entries if e.entity == entity and e.entity_id is not None}
+        existing = set(db.session.scalars(select(model.id).where(model.id.in_(ids)))) if ids else set()
+        for entry in entries:
+            if entry.entity == entity and entry.entity_id in existing:
+                try:
+                    links[entry.id] = url_for(endpoint, **{arg: entry.entity_id})
+                except BuildError:
+                    break  # the endpoint takes other arguments: show no links rather than fail
+    return links
+
+
+def store_codes(entries: list[AuditEntry]) -> dict[int, str]:
+    """Store id -> code for the stores the entries touch, archived ones included."""
+    ids = {e.store_id for e in entries if e.store_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Store.id, Store.code).where(Store.id.in_(ids))).all())
+
+
+def _page_context(entries: list[AuditEntry]) -> dict:
+    return {"links": entity_links(entries), "store_codes": store_codes(entries),
+            "action_labels": ACTION_LABELS, "entity_labels": ENTITY_LABELS}
 
 
 @bp.get("/")
 @hq_required
 def index():
-    """Placeholder."""
-    return "audit"
+    """Every recorded change, newest first, with filters."""
+    filters = AuditFilters.from_args(request.args)
+    query = filtered(select(AuditEntry).options(joinedload(AuditEntry.actor)), filters)
+    page = db.paginate(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()),
+                       page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("audit/index.html", page=page, filters=filters, **_page_context(page.items))
+
+
+@bp.get("/<int:entry_id>")
+@hq_required
+def entry(entry_id: int):
+    """One audit entry with all its field changes."""
+    found = db.get_or_404(AuditEntry, entry_id)
+    return render_template("audit/entry.html", entry=found, **_page_context([found]))

@@ -1,6 +1,6 @@
 """A store's groups and their rotation. Each public call is one transaction."""
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from matrix.audit import services as audit
 from matrix.auth.models import User
@@ -85,3 +85,35 @@ def rotation(store_id: int) -> list[Community]:
 def current_community(store_id: int) -> Community | None:
     """The first active group with room: where the live code points now."""
     return next((c for c in rotation(store_id) if c.active and not c.is_full), None)
+
+
+def next_rotation_order(store_id: int) -> int:
+    """The rotation place after the store's last group (a new group joins at the end)."""
+    last = db.session.scalar(select(func.max(Community.rotation_order)).where(Community.store_id == store_id))
+    return (last or 0) + 1
+
+
+def move_community(community: Community, *, direction: str, actor: User) -> bool:
+    """Swap a group with its neighbour in the store's rotation ("up" or "down"); False at either end."""
+    if direction not in ("up", "down"):
+        raise DomainError(_("A group moves up or down."))
+    groups = rotation(community.store_id)
+    i = groups.index(community)
+    j = i - 1 if direction == "up" else i + 1
+    if not 0 <= j < len(groups):
+        return False
+    before = {g.id: g.rotation_order for g in groups}
+    neighbour = groups[j]
+    if community.rotation_order != neighbour.rotation_order:
+        community.rotation_order, neighbour.rotation_order = neighbour.rotation_order, community.rotation_order
+    else:
+        # Equal places (e.g. imported without an order) would swap to nothing: number them all.
+        groups[i], groups[j] = neighbour, community
+        for place, group in enumerate(groups, start=1):
+            group.rotation_order = place
+    for group in groups:
+        if group.rotation_order != before[group.id]:
+            audit.record(actor, "move", "community", entity_id=group.id, store_id=group.store_id, summary=group.name,
+                         changes={"rotation_order": [before[group.id], group.rotation_order]})
+    db.session.commit()
+    return True

@@ -1,13 +1,20 @@
-"""Placeholder, replaced by the feature's views."""
-from flask import Blueprint
+"""The matrix overview: every store's accounts by platform, with the gaps to fill."""
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user, login_required
 
-from matrix.permissions import role_required, hq_required  # noqa: F401
+from matrix.overview import services
 
 bp = Blueprint("overview", __name__, url_prefix="")
 
+# Pages the overview links to when their feature is installed.
+LINKED_ENDPOINTS = ("stores.detail", "accounts.detail", "accounts.new")
+
 
 @bp.get("/")
-@hq_required
+@login_required
 def index():
-    """Placeholder."""
-    return "overview"
+    """Stores by city with their accounts per platform, coverage and gaps."""
+    filters = services.OverviewFilters.from_args(request.args)
+    data = services.overview_page(current_user, filters, page=request.args.get("page", 1, type=int))
+    links = {e: e in current_app.view_functions for e in LINKED_ENDPOINTS}
+    return render_template("overview/index.html", page=data, links=links)

@@ -15,14 +15,28 @@ from matrix.regions.models import Region, RegionLevel
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "cn_regions.csv"
 _SUFFIXES = ("特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "自治州", "自治县",
-             "地区", "新区", "林区", "省", "市", "区", "县", "盟", "旗")
+             "地区", "新区", "林区", "省", "市", "区", "县", "盟", "旗", "州")
+# 大理白族自治州 is called 大理: drop the peoples named before 自治州/自治县.
+_PEOPLES = ("蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
+            "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "拉祜", "水", "东乡", "纳西", "景颇", "柯尔克孜",
+            "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米", "塔吉克", "怒",
+            "鄂温克", "德昂", "保安", "裕固", "京", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺")
+_PEOPLE_SUFFIXES = sorted([p + "族" for p in _PEOPLES] + ["蒙古"], key=len, reverse=True)
 
 
 def short_name(name: str) -> str:
-    """杭州市 -> 杭州, 西湖区 -> 西湖; names of two characters stay whole (e.g. 和县)."""
+    """杭州市 -> 杭州, 西湖区 -> 西湖, 大理白族自治州 -> 大理; two-character names stay whole (和县)."""
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
-            return name[: -len(suffix)]
+            name = name[: -len(suffix)]
+            break
+    stripped = True
+    while stripped:
+        stripped = False
+        for people in _PEOPLE_SUFFIXES:
+            if name.endswith(people) and len(name) - len(people) >= 2:
+                name, stripped = name[: -len(people)], True
+                break
     return name
 
 
@@ -99,7 +113,9 @@ def find_city(text: str) -> str:
     codes = idx["cities"].get(text) or idx["cities"].get(short_name(text))
     if not codes:
         # "浙江杭州" or "浙江省杭州市": the longest city name contained in the text wins.
-        hits = sorted((k for k in idx["cities"] if len(k) >= 2 and k in text), key=len, reverse=True)
+        # The city follows its province (吉林省延边州), so among the longest names the last wins.
+        hits = sorted((k for k in idx["cities"] if len(k) >= 2 and k in text),
+                      key=lambda k: (len(k), text.rfind(k)), reverse=True)
         codes = idx["cities"][hits[0]] if hits else []
     if len(codes) == 1:
         return codes[0]

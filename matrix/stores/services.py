@@ -25,7 +25,12 @@ class InvalidStore(DomainError):
         self.errors = cleaned.errors
 
 
-def _locate(values: dict, geocoder: "geo.Geocoder | None") -> None:
+def address_query(city_code: str, district_code: str | None, address: str) -> str:
+    """The text sent to the geocoder; one builder, so every caller shares the cache."""
+    return regions.region_name(city_code) + regions.region_name(district_code) + address
+
+
+def locate(values: dict, geocoder: "geo.Geocoder | None") -> None:
     """Fill coordinates from the address when none were given; never fail the save."""
     values["geocode_error"] = None
     if values.get("lon") is not None:
@@ -34,7 +39,7 @@ def _locate(values: dict, geocoder: "geo.Geocoder | None") -> None:
     if geocoder is None or not values.get("address"):
         values["geocode_status"] = GeocodeStatus.MISSING
         return
-    query = regions.region_name(values["city_code"]) + regions.region_name(values.get("district_code")) + values["address"]
+    query = address_query(values["city_code"], values.get("district_code"), values["address"])
     try:
         point = geocoder.geocode(query)
     except geo.GeocodeError as e:
@@ -54,7 +59,7 @@ def create_store(cleaned: StoreValues, *, actor: User, brand_id: int | None = No
     values = dict(cleaned.values)
     if db.session.scalar(select(Store.id).where(Store.code == values["code"])):
         raise DomainError(_("Store code %(code)s is already used.", code=values["code"]), field="code")
-    _locate(values, geocoder)
+    locate(values, geocoder)
     store = Store(brand_id=brand_id, **values)
     db.session.add(store)
     db.session.flush()
@@ -78,7 +83,7 @@ def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: i
         values["geocode_status"] = store.geocode_status
         values["geocode_error"] = store.geocode_error
     else:
-        _locate(values, geocoder)
+        locate(values, geocoder)
     before = audit.snapshot(store, AUDITED_FIELDS)
     for name, value in values.items():
         setattr(store, name, value)
@@ -142,3 +147,51 @@ def set_managers(store: Store, user_ids: list[int], *, actor: User) -> None:
 
 def count_stores() -> int:
     return db.session.scalar(select(func.count()).select_from(Store).where(Store.archived_at.is_(None)))
+
+
+# --- Queries for the store screens (lists and counts; no per-row queries) ---
+
+PROBLEMS = ("no_point", "geocode_failed", "no_community", "no_account")
+
+
+def filter_stores(query, *, q: str = "", city_code: str = "", district_code: str = "",
+                  status: str = "", problem: str = ""):
+    """Narrow a store query (from permissions.visible_stores) by search text and filters."""
+    if q:
+        like = f"%{q}%"
+        query = query.where(Store.code.ilike(like) | Store.name.ilike(like) | Store.address.ilike(like))
+    if city_code:
+        query = query.where(Store.city_code == city_code)
+    if district_code:
+        query = query.where(Store.district_code == district_code)
+    if status:
+        query = query.where(Store.status == status)
+    if problem == "no_point":
+        query = query.where(Store.lon.is_(None))
+    elif problem == "geocode_failed":
+        query = query.where(Store.geocode_status == GeocodeStatus.FAILED)
+    elif problem == "no_community":
+        query = query.where(~exists().where(Community.store_id == Store.id))
+    elif problem == "no_account":
+        query = query.where(~exists().where(Account.store_id == Store.id))
+    return query
+
+
+def link_counts(store_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Store id -> (accounts, communities), two grouped queries for the whole page."""
+    if not store_ids:
+        return {}
+    accounts = dict(db.session.execute(select(Account.store_id, func.count()).where(
+        Account.store_id.in_(store_ids)).group_by(Account.store_id)).all())
+    groups = dict(db.session.execute(select(Community.store_id, func.count()).where(
+        Community.store_id.in_(store_ids)).group_by(Community.store_id)).all())
+    return {i: (accounts.get(i, 0), groups.get(i, 0)) for i in store_ids}
+
+
+def used_regions(query) -> tuple[list[str], list[tuple[str, str]]]:
+    """City codes, and (city, district) code pairs, that the stores of `query` are in."""
+    stores = query.subquery()
+    cities = db.session.scalars(select(stores.c.city_code).distinct()).all()
+    pairs = db.session.execute(select(stores.c.city_code, stores.c.district_code).distinct()
+                               .where(stores.c.district_code.is_not(None))).all()
+    return sorted(cities), sorted((c, d) for c, d in pairs)

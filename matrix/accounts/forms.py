@@ -1,0 +1,100 @@
+"""Forms for accounts and platforms. Values are checked by matrix.accounts.values, shared with imports."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from matrix.accounts.models import AccountScope, AccountStatus
+from matrix.auth.models import User
+from matrix.extensions import db
+from matrix.permissions import visible_stores
+from matrix.regions.services import region_name
+from matrix.stores.models import Store
+from matrix.templating import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
+
+
+def optional_id(value) -> int | None:
+    """Coerce a select's value to an id; an empty choice means none."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def store_choices(user: User, current: Store | None = None) -> list[tuple[int, str]]:
+    """(id, "code name") of the stores the user may pick; `current` stays pickable even if archived."""
+    rows = db.session.execute(visible_stores(user).with_only_columns(Store.id, Store.code, Store.name)
+                              .order_by(Store.code)).all()
+    choices = [(row.id, f"{row.code} {row.name}") for row in rows]
+    if current is not None and current.id not in {row.id for row in rows}:
+        choices.append((current.id, f"{current.code} {current.name}"))
+    return choices
+
+
+def city_choices(user: User) -> list[tuple[str, str]]:
+    """The cities of the user's visible stores, for a filter."""
+    codes = db.session.scalars(visible_stores(user).with_only_columns(Store.city_code).distinct())
+    return sorted((code, region_name(code)) for code in codes)
+
+
+def preselect_only_choice(field: SelectField) -> None:
+    """A manager of one store (or a chain of one brand) should not have to pick it."""
+    real = [value for value, _label in field.choices if value != ""]
+    if field.data is None and len(real) == 1:
+        field.data = real[0]
+
+
+def show_errors(form: FlaskForm, errors: dict[str, str]) -> list[str]:
+    """Put each error on its field; returns the messages no field of this form can show."""
+    unplaced = []
+    for name, message in errors.items():
+        field = getattr(form, name, None) if name else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [message]
+        else:
+            unplaced.append(message)
+    return unplaced
+
+
+class AccountForm(FlaskForm):
+    # Store and brand lists depend on who asks: the view fills the choices. The store is
+    # checked against the user's scope by the view (404), not as an invalid choice (422).
+    platform = SelectField(_l("Platform"), validators=[InputRequired()])
+    scope = SelectField(_l("Kind of account"), default=AccountScope.STORE.value,
+                        choices=[(s.value, SCOPE_LABELS[s.value]) for s in AccountScope])
+    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
+    brand_id = SelectField(_l("Brand"), coerce=optional_id, validate_choice=False)
+    handle = StringField(_l("Handle (account id on the platform)"), validators=[InputRequired(), Length(max=81)])
+    display_name = StringField(_l("Display name"), validators=[Length(max=160)])
+    profile_url = StringField(_l("Profile URL"), validators=[Length(max=500)])
+    poi_id = StringField(_l("POI id"), validators=[Length(max=80)])
+    followers = StringField(_l("Followers"), default="0", validators=[Length(max=20)])
+    status = SelectField(_l("Status"), default=AccountStatus.INCUBATING.value,
+                         choices=[(s.value, ACCOUNT_STATUS_LABELS[s.value]) for s in AccountStatus])
+    run_by = StringField(_l("Run by"), validators=[Length(max=120)])
+
+    def raw(self, *, scope: str, store_id: int | None, brand_id: int | None) -> dict:
+        """The fields as matrix.accounts.values.clean_account reads them."""
+        return {"platform": self.platform.data, "scope": scope, "store_id": store_id, "brand_id": brand_id,
+                "handle": self.handle.data, "display_name": self.display_name.data,
+                "profile_url": self.profile_url.data, "poi_id": self.poi_id.data,
+                "followers": self.followers.data, "status": self.status.data, "run_by": self.run_by.data}
+
+
+class DeleteForm(FlaskForm):
+    """Only the CSRF token: deleting is a POST from a confirm page."""
+
+
+class PlatformForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=30)])
+    name_zh = StringField(_l("Chinese name"), validators=[InputRequired(), Length(max=60)])
+    name_en = StringField(_l("English name"), validators=[InputRequired(), Length(max=60)])
+    url_hosts = TextAreaField(_l("URL hosts"), validators=[Length(max=1000)])
+    sort_order = IntegerField(_l("Sort order"), default=0,
+                              validators=[Optional(), NumberRange(min=-100000, max=100000)])
+    enabled = BooleanField(_l("Enabled: new accounts can be registered on it"), default=True)
+
+    @property
+    def payload(self) -> dict:
+        return {"code": self.code.data, "name_zh": self.name_zh.data, "name_en": self.name_en.data,
+                "url_hosts": self.url_hosts.data, "sort_order": self.sort_order.data or 0,
+                "enabled": self.enabled.data}

@@ -1,0 +1,73 @@
+"""Write a checked import: every row or none, in one transaction, with one audit entry."""
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from matrix import geo
+from matrix.audit import services as audit
+from matrix.auth.models import User
+from matrix.errors import DomainError
+from matrix.extensions import db
+from matrix.imports.plan import CHANGED, NEW, ImportPlan, planner_for
+
+
+# Geocoding runs inside the confirm request, so it is capped; stores beyond the cap are saved
+# flagged (FAILED) for the re-geocoding run instead of holding the request for minutes.
+GEOCODE_LIMIT = 200
+ENTITIES = {"stores": "store", "accounts": "account", "communities": "community"}  # the audit log's names
+
+
+def configured_geocoder():
+    """The app's geocoder, if geo offers one and it is configured; None otherwise."""
+    if hasattr(geo, "app_geocoder"):
+        return geo.app_geocoder()
+    make = getattr(geo, "make_geocoder", None)
+    return make(current_app.config) if make else None
+
+
+class _ImportGeocoder(geo.Geocoder):
+    """Asks at most `limit` addresses, and none after the provider failed once (it would fail again)."""
+
+    def __init__(self, inner: geo.Geocoder, limit: int):
+        self.inner, self.left, self.failure = inner, limit, None
+        self.provider = inner.provider
+
+    def geocode(self, query: str):
+        if self.failure is not None:
+            raise geo.GeocodeError(self.failure)
+        if self.left <= 0:
+            raise geo.GeocodeError(_("Not geocoded during the import (too many addresses at once); "
+                                     "re-geocode the flagged stores."))
+        self.left -= 1
+        try:
+            return self.inner.geocode(query)
+        except geo.GeocodeError as e:
+            self.failure = str(e)
+            raise
+
+
+def apply_import(plan: ImportPlan, actor: User, *, geocoder: "geo.Geocoder | None" = None,
+                 geocode_limit: int = GEOCODE_LIMIT) -> dict[str, int]:
+    """Write every new and changed row of `plan`, or nothing; returns the counts."""
+    if not plan.ok:
+        raise DomainError(_("The file still has errors: fix them and upload it again. Nothing was imported."))
+    rows = [r for r in plan.rows if r.status in (NEW, CHANGED)]
+    counts = plan.counts
+    summary = {NEW: counts[NEW], CHANGED: counts[CHANGED], "unchanged": counts["unchanged"], "total": counts["total"]}
+    if not rows:
+        return summary  # a file read back as it is changes nothing, not even the audit log
+    try:
+        limited = _ImportGeocoder(geocoder, geocode_limit) if geocoder is not None else None
+        planner_for(plan.kind).write(rows, geocoder=limited)
+        audit.record(actor, "import", ENTITIES[plan.kind], summary=plan.filename or plan.kind,
+                     changes={"file": plan.filename, **summary})
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise DomainError(_("Someone changed the same records while the import ran. Nothing was imported; "
+                            "preview the file again.")) from None
+    except Exception:
+        db.session.rollback()
+        raise
+    return summary

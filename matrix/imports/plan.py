@@ -1,0 +1,172 @@
+"""Build the preview of an import: what each row would do, without writing anything."""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from matrix.extensions import db
+from matrix.imports import headers as cols
+from matrix.imports.readers import Table
+
+NEW, CHANGED, UNCHANGED, ERROR = "new", "changed", "unchanged", "error"
+
+
+@dataclass
+class RowReport:
+    """One data row: its line in the file, what it would do and why not."""
+
+    line: int
+    key: str = ""
+    status: str = UNCHANGED
+    changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # field -> (old, new), display text
+    errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
+    values: dict = field(default_factory=dict)  # the columns to write
+    target: Any = None                          # the existing record, when the row updates one
+    extra: dict = field(default_factory=dict)   # kind-specific data for the write (e.g. manager ids)
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    headers: list[str]
+    mapping: dict[int, str]
+    rows: list[RowReport] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # file-level: nothing can be imported until fixed
+    encoding: str = ""
+    filename: str = ""
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {NEW: 0, CHANGED: 0, UNCHANGED: 0, ERROR: 0, "warning": 0, "total": len(self.rows)}
+        for row in self.rows:
+            out[row.status] += 1
+            out["warning"] += bool(row.warnings)
+        return out
+
+    @property
+    def ok(self) -> bool:
+        """Nothing stands in the way of writing every row."""
+        return not self.problems and bool(self.rows) and all(r.status != ERROR for r in self.rows)
+
+    @property
+    def has_writes(self) -> bool:
+        return any(r.status in (NEW, CHANGED) for r in self.rows)
+
+    def fingerprint(self) -> str:
+        """Changes when anything the operator saw in the preview would come out differently."""
+        shown = [self.kind, sorted(self.mapping.items()), self.problems,
+                 [(r.line, r.key, r.status, sorted(r.changes.items()), sorted(r.errors)) for r in self.rows]]
+        return hashlib.sha256(json.dumps(shown, default=str, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def check_mapping(kind: str, headers: list[str], mapping: dict[int, str]) -> list[str]:
+    """File-level problems: unknown fields, a field on two columns, a key field missing."""
+    known = cols.field_names(kind)
+    labels = dict(cols.field_choices(kind))
+    problems = []
+    seen: dict[str, int] = {}
+    for index, name in sorted(mapping.items()):
+        if name not in known or not 0 <= index < len(headers):
+            problems.append(_("Column %(n)d cannot be read as “%(field)s”.", n=index + 1, field=name))
+        elif name in seen:
+            problems.append(_("Columns “%(a)s” and “%(b)s” are both read as %(field)s; ignore one of them.",
+                              a=headers[seen[name]], b=headers[index], field=labels[name]))
+        else:
+            seen[name] = index
+    for name in cols.KEY_FIELDS[kind]:
+        if name not in seen:
+            problems.append(_("No column is read as %(field)s; choose it for one of the columns.", field=labels[name]))
+    return problems
+
+
+def plan_import(kind: str, table: Table, mapping: dict[int, str] | None = None, *,
+                filename: str = "") -> ImportPlan:
+    """Check every row of `table` against the database; `mapping` (column index -> field) defaults to the guess."""
+    if kind not in cols.KINDS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    if mapping is None:
+        mapping = cols.guess_mapping(kind, table.headers)
+    plan = ImportPlan(kind=kind, headers=table.headers, mapping=dict(mapping), encoding=table.encoding,
+                      filename=filename)
+    plan.problems = check_mapping(kind, table.headers, plan.mapping)
+    if plan.problems:
+        return plan
+    raws = [{name: (row[i] if i < len(row) else "") for i, name in plan.mapping.items()} for row in table.rows]
+    planner = planner_for(kind)(raws, set(plan.mapping.values()))
+    first_line: dict[Any, int] = {}
+    for line, raw in zip(table.lines, raws):
+        report = planner.check(raw, RowReport(line=line))
+        key = planner.key(raw)
+        if key is not None and key in first_line:
+            report.errors.setdefault("key", _("The same %(what)s is already on line %(line)d.",
+                                              what=planner.key_label(), line=first_line[key]))
+        elif key is not None:
+            first_line[key] = line
+        if report.errors:
+            report.status, report.changes = ERROR, {}
+        plan.rows.append(report)
+    return plan
+
+
+def parse_mapping(kind: str, width: int, args) -> dict[int, str] | None:
+    """A mapping from form or query arguments col-0, col-1, ...; None when none was sent."""
+    if not any(f"col-{i}" in args for i in range(width)):
+        return None
+    known = cols.field_names(kind)
+    mapping = {}
+    for i in range(width):
+        name = (args.get(f"col-{i}") or "").strip()
+        if name in known:
+            mapping[i] = name
+    return mapping
+
+
+def same(old, new, *, tolerance: float = 0.0) -> bool:
+    """Equal for the purpose of the preview: enums equal their values, floats within `tolerance`."""
+    if old is None or new is None or not isinstance(old, (int, float)) or isinstance(old, bool):
+        return old == new
+    return isinstance(new, (int, float)) and abs(float(old) - float(new)) <= tolerance
+
+
+def text(value) -> str:
+    """A value as the preview shows it."""
+    if value is None:
+        return ""
+    if hasattr(value, "value"):
+        return str(value.value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def planner_for(kind: str):
+    """The class that checks and writes rows of one kind."""
+    from matrix.imports.account_rows import AccountRows
+    from matrix.imports.community_rows import CommunityRows
+    from matrix.imports.store_rows import StoreRows
+
+    return {"stores": StoreRows, "accounts": AccountRows, "communities": CommunityRows}[kind]
+
+
+def load_in(query, column, keys, *, size: int = 2000) -> list:
+    """Rows of `query` whose `column` is one of `keys`, in chunks (SQLite caps bound parameters)."""
+    keys = [k for k in keys if k not in (None, "")]
+    found = []
+    for start in range(0, len(keys), size):
+        found.extend(db.session.execute(query.where(column.in_(keys[start:start + size]))).all())
+    return found
+
+
+def overlay(merged: dict, raw: dict, mapped: set[str], names, *, keep_when_empty=(), updating: bool) -> dict:
+    """Put the file's cells over a record's current values; absent columns, and some empty cells, keep them."""
+    for name in names:
+        if name not in mapped:
+            continue
+        value = raw.get(name)
+        if updating and name in keep_when_empty and (value is None or str(value).strip() == ""):
+            continue
+        merged[name] = value
+    return merged

@@ -1,0 +1,159 @@
+"""Turn an uploaded file (CSV in any encoding Excel writes, or XLSX) into a header and rows."""
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+
+from matrix.errors import DomainError
+
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 50_000
+MAX_COLUMNS = 200
+# Excel keeps formatting on thousands of blank rows below the data; that many in a row means the end.
+BLANK_RUN_END = 1000
+DELIMITERS = (",", ";", "\t")
+# A leading apostrophe our CSV export adds so Excel does not run the cell as a formula.
+_GUARDED = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+class BadFile(DomainError):
+    """The file cannot be read as a table; nothing was stored."""
+
+
+@dataclass
+class Table:
+    """A header row and the data rows under it, with each row's line number in the file."""
+
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+    encoding: str = ""
+    lines: list[int] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.lines:
+            self.lines = list(range(2, len(self.rows) + 2))
+
+
+def read_table(data: bytes, filename: str = "") -> Table:
+    """Read CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16) or XLSX bytes into a Table."""
+    if len(data) > MAX_BYTES:
+        raise BadFile(_("The file is larger than 20 MB; split it into several files."))
+    if not data.strip():
+        raise BadFile(_("The file is empty."))
+    name = (filename or "").lower()
+    if data[:4] == b"PK\x03\x04" or name.endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
+        raise BadFile(_("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or CSV and upload that."))
+    text, encoding = decode_text(data)
+    return _read_csv(text, encoding)
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """The text and the name of its encoding: UTF-8 (with or without BOM) first, then GB18030."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:4096]:
+        raise BadFile(_("The file is not a text table (CSV) or an Excel workbook (.xlsx)."))
+    try:
+        text = data.decode("utf-8-sig")
+        return text, "UTF-8 (BOM)" if data.startswith(b"\xef\xbb\xbf") else "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        # GB18030 is a superset of GBK and GB2312: what Excel writes on Chinese Windows.
+        return data.decode("gb18030"), "GB18030 (GBK)"
+    except UnicodeDecodeError:
+        raise BadFile(_("The file's characters could not be read: save it as CSV UTF-8 or as .xlsx.")) from None
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """Comma, semicolon or tab: whichever the header line holds most of."""
+    counts = {d: first_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _read_csv(text: str, encoding: str) -> Table:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first))
+    try:
+        return _collect(((reader.line_num, row) for row in reader), encoding)
+    except csv.Error as e:
+        raise BadFile(_("The CSV file is malformed near line %(line)d: %(reason)s", line=reader.line_num,
+                        reason=str(e))) from None
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as e:  # a damaged workbook raises BadZipFile, KeyError, InvalidFileException ...
+        raise BadFile(_("The Excel file could not be opened (%(reason)s); save it again as .xlsx.",
+                        reason=type(e).__name__)) from None
+    try:
+        if not book.worksheets:
+            raise BadFile(_("The workbook has no sheet."))
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # some writers record a wrong sheet size; read every row there is
+        rows = ((n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1))
+        return _collect(rows, "XLSX")
+    except BadFile:
+        raise
+    except Exception as e:
+        raise BadFile(_("The Excel file could not be read (%(reason)s); save it again as .xlsx.",
+                        reason=type(e).__name__)) from None
+    finally:
+        book.close()
+
+
+def _collect(numbered_rows, encoding: str) -> Table:
+    """Take the first non-blank row as the header and the non-blank rows under it as data."""
+    headers: list[str] | None = None
+    rows: list[list] = []
+    lines: list[int] = []
+    blank_run = 0
+    for line, raw in numbered_rows:
+        cells = [clean_cell(c) for c in raw[:MAX_COLUMNS]]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if not cells:
+            blank_run += 1
+            if headers is not None and blank_run >= BLANK_RUN_END:
+                break
+            continue
+        blank_run = 0
+        if headers is None:
+            headers = [str(c) for c in cells]
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise BadFile(_("The file has more than %(max)d rows; split it into several files.", max=MAX_ROWS))
+        rows.append(cells)
+        lines.append(line)
+    if headers is None:
+        raise BadFile(_("The file is empty."))
+    if not rows:
+        raise BadFile(_("The file has a header row but no data rows."))
+    width = max(len(headers), *(len(r) for r in rows))
+    headers.extend("" for _ in range(width - len(headers)))
+    return Table(headers=headers, rows=rows, encoding=encoding, lines=lines)
+
+
+def clean_cell(value):
+    """Strings stripped; whole floats as ints (Excel stores 1001 as 1001.0); dates kept as dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, (int, float, date, datetime)):
+        return value
+    return _GUARDED.sub("", str(value).strip())

@@ -1,0 +1,143 @@
+"""Leads from local traffic, the sources that deliver them, and the store notifications outbox."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from matrix.auth.models import enum_column
+from matrix.models import Base, UTCDateTime, utcnow
+
+
+class SourceKind(enum.StrEnum):
+    GENERIC = "generic"          # HMAC-SHA256 of timestamp.body
+    DOUYIN = "douyin"            # X-Douyin-Signature: sha1(secret + body)
+    OCEANENGINE = "oceanengine"  # Ocean Engine clue payloads
+    KUAISHOU = "kuaishou"        # kwaisign: md5(body + secret)
+    MANUAL = "manual"            # typed in by staff
+    IMPORT = "import"            # from a sheet
+
+
+class LeadStatus(enum.StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    JOINED = "joined"        # joined the community
+    VISITED = "visited"
+    CONVERTED = "converted"
+    LOST = "lost"
+
+
+class RoutingRule(enum.StrEnum):
+    COORDINATES = "coordinates"
+    DISTRICT = "district"
+    CITY = "city"
+    SOURCE = "source"
+    MANUAL = "manual"
+    UNROUTED = "unrouted"
+
+
+class LeadSource(Base):
+    __tablename__ = "lead_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(40), unique=True)  # the webhook URL's last part
+    kind: Mapped[SourceKind] = mapped_column(enum_column(SourceKind, 16))
+    secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signature_scheme: Mapped[str] = mapped_column(String(30), default="")  # pluggable: overrides the kind's default
+    field_map: Mapped[dict] = mapped_column(JSON, default=dict)  # lead field -> dotted path in the payload
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)  # a store's own account or form
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (UniqueConstraint("source_id", "external_id", name="uq_leads_source_external"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("lead_sources.id"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(String(120), default="")
+    # The phone is encrypted at rest; the keyed hash finds duplicates without decrypting.
+    phone_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_masked: Mapped[str | None] = mapped_column(String(20))
+    province_text: Mapped[str] = mapped_column(String(60), default="")
+    city_text: Mapped[str] = mapped_column(String(60), default="")
+    address_text: Mapped[str] = mapped_column(String(300), default="")
+    lon: Mapped[float | None] = mapped_column(Float)  # WGS-84
+    lat: Mapped[float | None] = mapped_column(Float)
+    city_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    district_code: Mapped[str | None] = mapped_column(String(12))
+    source_store_id: Mapped[int | None] = mapped_column(Integer)  # a store named by the source or payload
+    ad_id: Mapped[str | None] = mapped_column(String(60))
+    creative_id: Mapped[str | None] = mapped_column(String(60))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    routing_rule: Mapped[RoutingRule | None] = mapped_column(enum_column(RoutingRule, 16))
+    routing_reason: Mapped[str | None] = mapped_column(String(300))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[LeadStatus] = mapped_column(enum_column(LeadStatus, 12), default=LeadStatus.NEW, index=True)
+    lost_reason: Mapped[str | None] = mapped_column(String(300))
+    follow_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at_source: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    raw_payload: Mapped[dict | None] = mapped_column(JSON)  # with the phone masked
+
+    store: Mapped["Store | None"] = relationship()  # noqa: F821
+    community: Mapped["Community | None"] = relationship()  # noqa: F821
+    source: Mapped[LeadSource | None] = relationship()
+
+
+class LeadNote(Base):
+    __tablename__ = "lead_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RejectedDelivery(Base):
+    """A webhook call we refused; no personal data, only why."""
+
+    __tablename__ = "rejected_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("lead_sources.id"), index=True)
+    source_slug: Mapped[str] = mapped_column(String(40), default="")
+    reason: Mapped[str] = mapped_column(String(300))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Notification(Base):
+    """Outbox row written with its lead in one transaction; a worker delivers it to the robot."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    message: Mapped[dict] = mapped_column(JSON)  # the robot payload: {"msgtype": "markdown", ...}
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus, 12), default=DeliveryStatus.PENDING, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,102 @@
+"""Forms of the store screens. Validation of the values is stores.values.clean_store's job."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import Length
+
+from matrix import geo
+from matrix.auth.models import Role, User
+from matrix.extensions import db
+from matrix.regions import services as regions
+from matrix.stores.models import Brand, GeocodeStatus, Store, StoreStatus
+from matrix.templating import STORE_STATUS_LABELS
+
+# clean_store's error keys that are named differently on the form.
+ERROR_FIELDS = {"city_code": "city", "district_code": "district"}
+# Prefilled coordinates come back through another system; below this they were not edited.
+ROUND_TRIP_DEGREES = 1e-6
+
+
+class StoreForm(FlaskForm):
+    code = StringField(_l("Store code"), validators=[Length(max=40)])
+    name = StringField(_l("Store name"), validators=[Length(max=160)])
+    brand_id = SelectField(_l("Brand"), coerce=int, default=0)
+    # A select of the region table, but a typed name (杭州, 330100) is accepted too.
+    city = SelectField(_l("City"), validate_choice=False)
+    district = StringField(_l("District"), validators=[Length(max=40)], render_kw={"list": "district-options"})
+    address = StringField(_l("Address"), validators=[Length(max=500)])
+    lon = StringField(_l("Longitude"), validators=[Length(max=30)], render_kw={"inputmode": "decimal"})
+    lat = StringField(_l("Latitude"), validators=[Length(max=30)], render_kw={"inputmode": "decimal"})
+    coord_system = SelectField(_l("Coordinate system"), default=geo.CoordSystem.GCJ02.value,
+                               choices=[(s.value, label) for s, label in geo.COORD_SYSTEM_LABELS.items()])
+    service_radius_km = StringField(_l("Service radius (km)"), default="3",
+                                    validators=[Length(max=10)], render_kw={"inputmode": "decimal"})
+    status = SelectField(_l("Status"), default=StoreStatus.OPEN.value,
+                         choices=[(s.value, STORE_STATUS_LABELS[s.value]) for s in StoreStatus])
+    opened_on = StringField(_l("Opening date"), validators=[Length(max=20)], render_kw={"type": "date"})
+    phone = StringField(_l("Phone"), validators=[Length(max=40)])
+    managers = SelectMultipleField(_l("Store managers"), coerce=int)
+
+    def fill_choices(self) -> None:
+        """Brands, cities grouped by province, and the store-manager accounts."""
+        if "brand_id" in self:
+            brands = db.session.execute(select(Brand.id, Brand.name).order_by(Brand.name)).all()
+            self.brand_id.choices = [(0, _l("— no brand —"))] + [(b.id, b.name) for b in brands]
+        groups: dict[str, list[tuple[str, str]]] = {"": [("", _l("— choose a city —"))]}
+        for code, name in regions.cities():
+            groups.setdefault(regions.region_name(code[:2] + "0000"), []).append((code, name))
+        self.city.choices = groups
+        if "managers" in self:
+            users = db.session.execute(select(User.id, User.display_name, User.username).where(
+                User.role == Role.STORE_MANAGER, User.active.is_(True)).order_by(User.username)).all()
+            self.managers.choices = [(u.id, f"{u.display_name or u.username} ({u.username})") for u in users]
+
+    def raw(self) -> dict:
+        """The typed values, in the shape clean_store and the import share."""
+        names = ("code", "name", "city", "district", "address", "lon", "lat", "coord_system",
+                 "service_radius_km", "status", "opened_on", "phone")
+        return {name: (self[name].data or "").strip() for name in names}
+
+    def add_error(self, name: str | None, message: str) -> None:
+        """Show a message next to a field, or above the form when no field fits."""
+        name = ERROR_FIELDS.get(name or "", name)
+        if name and name in self:
+            self[name].errors = list(self[name].errors) + [message]
+        else:
+            self.form_errors.append(message)
+
+
+def store_form_data(store: Store, system: geo.CoordSystem) -> dict:
+    """Form values of a saved store, its point shown in `system`."""
+    data = {"code": store.code, "name": store.name, "brand_id": store.brand_id or 0, "city": store.city_code,
+            "district": regions.region_name(store.district_code), "address": store.address,
+            "coord_system": system.value, "service_radius_km": f"{store.service_radius_km:g}",
+            "status": store.status.value, "opened_on": store.opened_on.isoformat() if store.opened_on else "",
+            "phone": store.phone or "", "managers": [u.id for u in store.managers]}
+    if store.has_point:
+        point = geo.from_wgs84(store.lon, store.lat, system)
+        data.update(lon=f"{point.lon:.6f}", lat=f"{point.lat:.6f}")
+    return data
+
+
+def keep_untouched_point(store: Store, values: dict) -> None:
+    """Coordinates sent back as prefilled are not an edit: keep the stored point exactly.
+
+    A geocoded point left alone stays "geocoded" (or is found again for a new address).
+    """
+    if values.get("lon") is None or not store.has_point:
+        return
+    if abs(values["lon"] - store.lon) < ROUND_TRIP_DEGREES and abs(values["lat"] - store.lat) < ROUND_TRIP_DEGREES:
+        if store.geocode_status == GeocodeStatus.GEOCODED:
+            values.update(lon=None, lat=None)
+        else:
+            values.update(lon=store.lon, lat=store.lat)
+
+
+class DeleteStoreForm(FlaskForm):
+    confirm_history = BooleanField(_l("Archive it: keep its accounts, communities and history."))
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs its CSRF token (restore)."""
