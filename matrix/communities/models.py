@@ -31,6 +31,8 @@ class Community(Base):
     members: Mapped[int] = mapped_column(Integer, default=0)
     # Secret: anyone holding it can post into the group. Shown masked, never logged.
     robot_webhook_url: Mapped[str | None] = mapped_column(String(500))
+    # Set when the robot answered a permanent error (93000 robot removed, 40008 ...): HQ must fix it.
+    robot_error: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     rotation_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
