@@ -14,6 +14,22 @@ def _instance_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _instance_lead_key(instance_path: str, name: str, make) -> str:
+    """A development lead key (phone encryption or hashing), generated once into the instance folder."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
 class Config:
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
@@ -35,9 +51,30 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     PAGE_SIZE = 50
+    # Public address of the site, for links in robot messages (e.g. https://matrix.example.com).
+    BASE_URL = os.environ.get("BASE_URL")
+    # WeCom group robots. WECOM_ROBOT_BASE_URL sends every robot call to another host (a loopback
+    # stand-in in tests, a staging proxy): leave it unset in production. Stored URLs are checked anyway.
+    WECOM_ROBOT_BASE_URL = os.environ.get("WECOM_ROBOT_BASE_URL") or None
+    WECOM_TIMEOUT_S = float(os.environ.get("WECOM_TIMEOUT_S", "5"))
+    WECOM_BACKOFF_BASE_S = 30     # first retry after about 30 s, doubling ...
+    WECOM_BACKOFF_CAP_S = 3600    # ... up to an hour between attempts
+    WECOM_MAX_ATTEMPTS = 12       # then the delivery is marked failed (about 5 hours in all)
+    WORKER_BATCH = int(os.environ.get("WORKER_BATCH", "50"))
+    WORKER_INTERVAL_S = float(os.environ.get("WORKER_INTERVAL_S", "2"))
+    WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the session cookie bounds the token's life
+    # Lead routing: how often (s) a process checks whether any process changed a store.
+    ROUTING_INDEX_CHECK_S = float(os.environ.get("ROUTING_INDEX_CHECK_S", "1.0"))
+    # Leads: phones are Fernet-encrypted with LEAD_PHONE_KEY (comma-separated keys rotate: the first
+    # encrypts, all decrypt; lead-source secrets use the same keys) and hashed with LEAD_HASH_KEY
+    # (HMAC-SHA256) to find duplicates. Losing either key loses the stored phones: back them up.
+    LEAD_PHONE_KEY: str | None = os.environ.get("LEAD_PHONE_KEY")
+    LEAD_HASH_KEY: str | None = os.environ.get("LEAD_HASH_KEY")
+    WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 64 * 1024))
+    WEBHOOK_MAX_SKEW_S = 300  # generic signed webhooks: the timestamp must be within 5 minutes
 
     def init_app(self, app) -> None:
         """Fill what depends on the instance folder."""
@@ -45,6 +82,24 @@ class Config:
             app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "storematrix.db")
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
+        if not app.config.get("LEAD_PHONE_KEY"):
+            app.config["LEAD_PHONE_KEY"] = _instance_lead_key(app.instance_path, "lead_phone_key", _new_fernet_key)
+        if not app.config.get("LEAD_HASH_KEY"):
+            app.config["LEAD_HASH_KEY"] = _instance_lead_key(app.instance_path, "lead_hash_key",
+                                                             lambda: secrets.token_hex(32))
+        _check_lead_keys(app.config)
+
+
+def _check_lead_keys(config) -> None:
+    """Fail at start-up, not at the first lead, when the phone key is not a Fernet key."""
+    from cryptography.fernet import Fernet
+
+    try:
+        for key in str(config["LEAD_PHONE_KEY"]).split(","):
+            Fernet(key.strip())
+    except (ValueError, TypeError):
+        raise RuntimeError("LEAD_PHONE_KEY is not a valid Fernet key (generate one with `python -c "
+                           "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`).") from None
 
 
 class DevelopmentConfig(Config):
@@ -53,12 +108,18 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    # Tests read messages in the source language; tests/test_translations.py checks the Chinese default.
+    BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "test-secret"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = True
     GEOCODER = "none"
     GEOCODER_MIN_DELAY_S = 0.0
     SERVER_NAME = "localhost"
+    ROUTING_INDEX_CHECK_S = 0.0
+    # Fixed test keys (never used outside tests).
+    LEAD_PHONE_KEY = "dGVzdC1sZWFkLXBob25lLWtleS0zMi1ieXRlcy1vayE="
+    LEAD_HASH_KEY = "test-lead-hash-key"
 
 
 class ProductionConfig(Config):
@@ -68,6 +129,10 @@ class ProductionConfig(Config):
         if not app.config.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY is not set: production refuses to start without it "
                                "(export SECRET_KEY=<long random string>).")
+        for name in ("LEAD_PHONE_KEY", "LEAD_HASH_KEY"):
+            if not app.config.get(name):
+                raise RuntimeError(f"{name} is not set: production refuses to start without it, because leads' "
+                                   "phone numbers are encrypted and hashed with it (see the README).")
         super().init_app(app)
 
 

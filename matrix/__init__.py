@@ -38,14 +38,26 @@ def register_blueprints(app: Flask) -> None:
     from matrix.audit.views import bp as audit_bp
     from matrix.auth.views import bp as auth_bp
     from matrix.brands.views import bp as brands_bp
+    from matrix.campaigns.views import bp as campaigns_bp
     from matrix.communities.views import bp as communities_bp
     from matrix.imports.views import bp as imports_bp
+    from matrix.leads.hooks_views import bp as hooks_bp
+    from matrix.leads.lead_import_views import bp as lead_imports_bp
+    from matrix.leads.sources_views import bp as sources_bp
+    from matrix.leads.views import bp as leads_bp
+    from matrix.notifications.views import bp as notifications_bp
     from matrix.overview.views import bp as overview_bp
+    from matrix.plans.views import bp as plans_bp
     from matrix.stores.views import bp as stores_bp
     from matrix.users.views import bp as users_bp
 
     for bp in (auth_bp, overview_bp, stores_bp, brands_bp, accounts_bp, communities_bp,
-               imports_bp, users_bp, audit_bp):
+               imports_bp, users_bp, audit_bp, campaigns_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(leads_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(plans_bp)
+    for bp in (hooks_bp, sources_bp, lead_imports_bp):
         app.register_blueprint(bp)
 
 

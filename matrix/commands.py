@@ -1,4 +1,4 @@
-"""CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`."""
+"""CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`, `flask worker`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -70,6 +70,9 @@ def demo_command(stores, rng_seed):
     for username, password, role, codes in summary.users:
         runs = f"  runs {', '.join(codes)}" if codes else ""
         click.echo(f"  {username:<10} {password:<20} {role}{runs}")
+    if summary.lead_source:
+        slug, secret = summary.lead_source
+        click.echo(f"Lead webhook (generic, see README \"Lead webhooks\"): POST /hooks/{slug}  secret: {secret}")
 
 
 @click.command("seed")
@@ -89,8 +92,46 @@ def seed_command(stores, accounts_per_store, rng_seed):
                f"{summary.communities} communities. Add a user with `flask users create`.")
 
 
+@click.command("worker")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Deliver what is due once and exit (for cron and tests).")
+@click.option("--interval", type=float, default=None, help="Seconds to sleep when idle [WORKER_INTERVAL_S, 2].")
+@click.option("--limit", type=int, default=None, help="Deliveries claimed per round [WORKER_BATCH, 50].")
+def worker_command(once, interval, limit):
+    """Send new-lead messages to the store groups' robots; run one or several (Ctrl-C stops)."""
+    from matrix.notifications.worker import run_worker
+
+    run_worker(once=once, interval=interval, limit=limit, echo=click.echo)
+
+
+@click.command("plan-week")
+@with_appcontext
+@click.option("--campaign", "campaign_id", type=int, required=True, help="Campaign id.")
+@click.option("--week", required=True, help="ISO week such as 2026-W48.")
+def plan_week_command(campaign_id, week):
+    """Generate (or regenerate) one week of a campaign for every in-scope store account."""
+    from matrix.errors import DomainError
+    from matrix.extensions import db
+    from matrix.planning.generation import generate_week
+    from matrix.planning.models import Campaign
+    from matrix.planning.weeks import WeekError, iso_week
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"No campaign {campaign_id}.")
+    try:
+        report = generate_week(campaign, iso_week(week), actor=None)
+    except (DomainError, WeekError) as e:
+        raise click.ClickException(getattr(e, "message", str(e))) from None
+    click.echo(report.summary())
+    for line in report.warnings + report.skipped_reasons:
+        click.echo(f"  {line}")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(seed_command)
+    app.cli.add_command(plan_week_command)
+    app.cli.add_command(worker_command)

@@ -69,6 +69,7 @@ class ChainSummary:
     accounts: int = 0
     communities: int = 0
     users: list[tuple[str, str, str, list[str]]] = field(default_factory=list)  # name, password, role, stores
+    lead_source: tuple[str, str] | None = None  # (slug, secret) of the demo's generic lead webhook
 
 
 def ensure_platforms() -> list[Platform]:
@@ -274,6 +275,23 @@ def _demo_users(open_ids: list[int], codes: dict[int, str]) -> list[tuple[str, s
     return users
 
 
+# The demo's generic lead webhook, with a secret everyone knows: the README's curl example uses it.
+DEMO_LEAD_SOURCE = ("demo-generic", "demo-webhook-secret-2026")
+
+
+def _demo_lead_source() -> tuple[str, str]:
+    """A generic signed-JSON lead source with a known secret (never do this outside a demo)."""
+    from matrix.leads.models import LeadSource, SourceKind
+    from matrix.leads.phones import encrypt_text
+
+    slug, secret = DEMO_LEAD_SOURCE
+    if not db.session.scalar(select(LeadSource.id).where(LeadSource.slug == slug)):
+        db.session.add(LeadSource(name="演示线索源（通用 JSON）", slug=slug, kind=SourceKind.GENERIC,
+                                  secret_encrypted=encrypt_text(secret), signature_scheme="", field_map={},
+                                  active=True))
+    return DEMO_LEAD_SOURCE
+
+
 def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
     """Create the 栖木家居 demo chain with users; None when the database already has stores."""
     platforms = ensure_platforms()
@@ -285,6 +303,7 @@ def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
     open_ids = [ids[s["code"]] for s in sorted(rows, key=lambda s: s["city_code"] != rows[0]["city_code"])
                 if s["status"] == StoreStatus.OPEN]
     summary.users = _demo_users(open_ids, {v: k for k, v in ids.items()})
+    summary.lead_source = _demo_lead_source()
     audit.record(None, "create", "demo", summary=f"Demo chain {BRAND}: {summary.stores} stores, "
                  f"{summary.accounts} store accounts, {summary.communities} communities")
     db.session.commit()

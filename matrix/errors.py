@@ -1,6 +1,7 @@
 """Domain errors and the HTML error pages."""
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 
 
@@ -28,6 +29,17 @@ def _stale(error):
     return render_template("errors/error.html", code=409, title=title), 409
 
 
+def _out_of_range(error, not_found):
+    """A number too large for the database (?page=10**20, a forged id) names nothing that exists."""
+    from matrix.extensions import db
+
+    # SQLite refuses such a number in Python (OverflowError); PostgreSQL answers 22003 (out of range).
+    if not isinstance(error, OverflowError) and getattr(error.orig, "sqlstate", None) != "22003":
+        raise error  # any other DataError is a bug: the usual 500, logged
+    db.session.rollback()
+    return not_found(error)
+
+
 def register(app: Flask) -> None:
     def page(code: int, title: str):
         def handler(error):
@@ -38,8 +50,11 @@ def register(app: Flask) -> None:
 
     app.register_error_handler(400, lambda e: page(400, _("Bad request: %(reason)s", reason=getattr(e, "description", "")))(e))
     app.register_error_handler(403, lambda e: page(403, _("You do not have access to this page."))(e))
-    app.register_error_handler(404, lambda e: page(404, _("Not found."))(e))
+    not_found = lambda e: page(404, _("Not found."))(e)  # noqa: E731
+    app.register_error_handler(404, not_found)
     app.register_error_handler(413, lambda e: page(413, _("The file is too large."))(e))
     app.register_error_handler(429, lambda e: page(429, _("Too many attempts. Wait a few minutes and try again."))(e))
     app.register_error_handler(StaleDataError, _stale)
+    app.register_error_handler(OverflowError, lambda e: _out_of_range(e, not_found))
+    app.register_error_handler(DataError, lambda e: _out_of_range(e, not_found))
     app.register_error_handler(500, lambda e: page(500, _("Something went wrong on our side. The error was logged."))(e))

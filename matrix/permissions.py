@@ -13,6 +13,8 @@ from matrix.accounts.models import Account, AccountScope
 from matrix.auth.models import Role, User, store_managers
 from matrix.communities.models import Community
 from matrix.extensions import db
+from matrix.leads.models import Lead
+from matrix.planning.models import ContentItem
 from matrix.stores.models import Store
 
 HQ_ROLES = (Role.ADMIN, Role.OPERATOR)
@@ -63,6 +65,22 @@ def visible_communities(user: User) -> Select[tuple[Community]]:
     return query
 
 
+def visible_leads(user: User) -> Select[tuple[Lead]]:
+    """HQ sees every lead, unrouted ones included; a manager only leads routed to their stores."""
+    query = select(Lead)
+    if not user.is_hq:
+        query = query.where(Lead.store_id.in_(managed_store_ids(user)))
+    return query
+
+
+def visible_items(user: User) -> Select[tuple[ContentItem]]:
+    """HQ sees every store's content items; a manager sees those of the stores they run."""
+    query = select(ContentItem)
+    if not user.is_hq:
+        query = query.where(ContentItem.store_id.in_(managed_store_ids(user)))
+    return query
+
+
 def _one_or_404(query: Select, model, object_id: int):
     found = db.session.scalar(query.where(model.id == object_id))
     if found is None:
@@ -80,6 +98,14 @@ def get_account_or_404(user: User, account_id: int) -> Account:
 
 def get_community_or_404(user: User, community_id: int) -> Community:
     return _one_or_404(visible_communities(user), Community, community_id)
+
+
+def get_lead_or_404(user: User, lead_id: int) -> Lead:
+    return _one_or_404(visible_leads(user), Lead, lead_id)
+
+
+def get_item_or_404(user: User, item_id: int) -> ContentItem:
+    return _one_or_404(visible_items(user), ContentItem, item_id)
 
 
 def can_manage_store(user: User, store_id: int | None) -> bool:

@@ -11,13 +11,18 @@ from matrix.auth.models import Role
 # (endpoint, label, roles allowed); the navigation shows only what the role may use.
 NAVIGATION = [
     ("overview.index", _l("Matrix"), None),
+    ("plans.index", _l("Weekly plan"), None),
     ("stores.index", _l("Stores"), None),
     ("accounts.index", _l("Accounts"), None),
     ("communities.index", _l("Communities"), None),
+    ("leads.index", _l("Leads"), None),
+    ("sources.index", _l("Lead sources"), (Role.ADMIN, Role.OPERATOR)),
+    ("campaigns.index", _l("Campaigns"), (Role.ADMIN, Role.OPERATOR)),
     ("imports.index", _l("Import / export"), (Role.ADMIN, Role.OPERATOR)),
     ("brands.index", _l("Brands"), (Role.ADMIN, Role.OPERATOR)),
     ("users.index", _l("Users"), (Role.ADMIN,)),
     ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
+    ("notifications.index", _l("Deliveries"), (Role.ADMIN, Role.OPERATOR)),
 ]
 
 STORE_STATUS_LABELS = {"planned": _l("Planned"), "open": _l("Open"),

@@ -27,8 +27,9 @@ PLATFORMS = [("douyin", "抖音", "Douyin", "douyin.com,iesdouyin.com"),
 @pytest.fixture(scope="session")
 def _app(tmp_path_factory):
     class Settings(TestConfig):
-        SQLALCHEMY_DATABASE_URI = os.environ.get(
-            "TEST_DATABASE_URL", "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db"))
+        # `or`, not a default: an empty TEST_DATABASE_URL must never fall through to the instance database.
+        SQLALCHEMY_DATABASE_URI = (os.environ.get("TEST_DATABASE_URL")
+                                   or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db"))
 
     app = create_app(Settings)
     with app.app_context():

@@ -116,6 +116,15 @@ def test_create_with_qr_upload_joins_the_end_of_the_rotation(client, login, post
     assert created.robot_webhook_url == ROBOT
 
 
+def test_more_members_than_capacity_saves_with_a_warning(client, login, post, two_stores):
+    own, other, manager = two_stores
+    login(manager)
+    response = post("/communities/new", _form(own, members="300"), follow_redirects=True)
+    assert response.status_code == 200
+    assert "More members than capacity" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Community.members)) == 300
+
+
 @pytest.mark.parametrize("data, message", [
     (b"%PDF-1.4 definitely not an image", "is not a PNG, JPEG, GIF or WebP"),
     (png(300, 300) + b"\x00" * (2 * 1024 * 1024), "larger than 2 MB"),

@@ -76,6 +76,12 @@ def test_xlsx_export_round_trip(client, post, hq, make_store):
     assert "XLSX" in html and html.count('badge badge-unchanged') == 2 and "badge-error" not in html
 
 
+def test_csv_export_names_its_charset_once(client, hq, make_store):
+    make_store(code="HZ-001")
+    export = client.get("/imports/export?kind=stores&format=csv")
+    assert export.status_code == 200 and export.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
 def test_operator_maps_an_unknown_header(client, post, hq):
     data = csv_bytes([["门店编码", "门店名称", "所属城市"], ["HZ-009", "测试店", "杭州"]], "utf-8")
     token = token_of(send_file(post, data, "a.csv"))

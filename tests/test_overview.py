@@ -177,3 +177,18 @@ def test_query_count_does_not_grow_with_stores(client, operator, make_store, mak
     many = count_queries(client, url)
     assert few == many
     assert many <= 12
+
+
+def test_a_closed_store_shows_no_gaps_and_is_left_out_of_the_gaps_filter(app, client, make_store, make_user, login,
+                                                                          platforms):
+    from matrix.auth.models import Role as _Role
+    from matrix.stores.models import StoreStatus as _Status
+
+    make_store(code="GAP-OPEN", name="缺号营业店")
+    make_store(code="GAP-SHUT", name="已关门店", status=_Status.CLOSED)
+    login(make_user(_Role.OPERATOR))
+    html = client.get("/?gaps=1").get_data(as_text=True)
+    assert "GAP-OPEN" in html and "GAP-SHUT" not in html
+    html = client.get("/").get_data(as_text=True)
+    shut_row = html.split("GAP-SHUT")[1].split("</tr>")[0]
+    assert 'class="cell gap"' not in shut_row

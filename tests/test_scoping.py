@@ -3,6 +3,8 @@
 A route added later without scoping fails here: every URL that names one of B's
 objects must answer 403 or 404, no page may show B's data, and nothing may change.
 """
+from datetime import date
+
 import pytest
 from flask import url_for
 from sqlalchemy import select
@@ -10,12 +12,18 @@ from sqlalchemy import select
 from matrix.accounts.models import AccountScope
 from matrix.auth.models import Role
 from matrix.extensions import db
+from matrix.leads.models import DeliveryStatus, Lead, LeadSource, LeadStatus, Notification, RoutingRule, SourceKind
+from matrix.leads.phones import encrypt_text, protect_phone
 from matrix.models import Base
+from matrix.planning.models import ContentItem, ContentKind
 from matrix.stores.models import Brand
 
 # Routes that hold no store data, or change only the signed-in user's own session.
 OWN_SESSION_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.language", "users.me"}
-SKIP_TABLES = {"audit_entries", "login_attempts", "regions", "geocode_cache"}
+# rejected_deliveries: the walk POSTs forged bodies to the public webhook, which logs each refusal.
+SKIP_TABLES = {"audit_entries", "login_attempts", "regions", "geocode_cache", "rejected_deliveries"}
+# Public webhooks (the signature is the check): a forged delivery answers 4xx, not necessarily 403/404.
+SIGNED_ENDPOINTS = {"hooks.receive"}
 
 
 def database_snapshot() -> dict:
@@ -43,20 +51,56 @@ def two_stores(make_store, make_user, make_account, make_community, platforms):
                                  robot_webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEYB1234")
     manager_a = make_user(Role.STORE_MANAGER, stores=[store_a], username="manager_a")
     manager_b = make_user(Role.STORE_MANAGER, stores=[store_b], username="manager_b")
+    source_b = LeadSource(name="乙来源隐私", slug="b-form", kind=SourceKind.GENERIC, store_id=store_b.id,
+                          secret_encrypted=encrypt_text("b-source-secret"), field_map={})
+    db.session.add(source_b)
+    db.session.commit()
+    lead_b = _lead_of(store_b, community_b, source_b)
+    notification_b = Notification(lead_id=lead_b.id, community_id=community_b.id, store_id=store_b.id,
+                                  message={"msgtype": "markdown", "markdown": {"content": "乙线索隐私"}},
+                                  status=DeliveryStatus.FAILED, attempts=3, last_error="errcode 93000")
+    db.session.add(notification_b)
+    db.session.commit()
+    item_b = ContentItem(store_id=store_b.id, account_id=account_b.id, day=date(2026, 11, 23), slot="12:00",
+                         kind=ContentKind.SHORT_VIDEO, topic="乙内容隐私", caption="乙内容隐私")
+    db.session.add(item_b)
+    db.session.commit()
     return {"store_a": store_a, "store_b": store_b, "account_b": account_b, "brand_account": brand_account,
             "community_b": community_b, "manager_a": manager_a, "manager_b": manager_b, "brand": brand,
-            "platform": platforms["douyin"]}
+            "platform": platforms["douyin"], "lead_b": lead_b, "notification_b": notification_b,
+            "source_b": source_b, "item_b": item_b}
+
+
+def _lead_of(store, community, source) -> Lead:
+    """A lead routed to `store`, with a phone number, as intake would store it."""
+    phone = protect_phone(LEAD_B_PHONE)
+    lead = Lead(source_id=source.id, external_id="b-clue-1", name="乙线索隐私", phone_encrypted=phone.encrypted,
+                phone_hash=phone.hash, phone_masked=phone.masked, city_text="杭州 西湖区", address_text="乙线索地址隐私",
+                store_id=store.id, community_id=community.id,
+                city_code=store.city_code, district_code=store.district_code, routing_rule=RoutingRule.COORDINATES,
+                routing_reason="nearest", distance_m=420.0, status=LeadStatus.CONTACTED)
+    db.session.add(lead)
+    db.session.commit()
+    return lead
+
+
+LEAD_B_PHONE = "13957719876"
 
 
 def url_arguments(objects) -> dict:
     b = objects
     return {"store_id": b["store_b"].id, "account_id": b["account_b"].id, "community_id": b["community_b"].id,
             "user_id": b["manager_b"].id, "brand_id": b["brand"].id, "platform_id": b["platform"].id,
-            "entry_id": 1, "token": "0" * 32, "kind": "stores"}
+            "entry_id": 1, "token": "0" * 32, "kind": "stores", "lead_id": b["lead_b"].id,
+            "notification_id": b["notification_b"].id, "source_id": b["source_b"].id,
+            # lead sources are HQ-only; webhooks check signatures
+            "slug": b["source_b"].slug, "week": "2026-W48", "item_id": b["item_b"].id,
+            "campaign_id": 1, "template_id": 1}  # campaigns are HQ-only: 403 before any lookup
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.
-B_MARKERS = ("乙门店隐私", "b_secret_handle", "乙群隐私", "SECRETKEYB1234", "88889999")
+B_MARKERS = ("乙门店隐私", "b_secret_handle", "乙群隐私", "SECRETKEYB1234", "88889999",
+             "乙线索隐私", "乙线索地址隐私", LEAD_B_PHONE, "139****9876", "乙来源隐私", "b-source-secret", "乙内容隐私")
 
 
 def test_store_manager_cannot_reach_another_stores_data(app, client, login, post, two_stores):
@@ -81,7 +125,9 @@ def test_store_manager_cannot_reach_another_stores_data(app, client, login, post
                 response = post(url, data=forged)
             checked += 1
             where = f"{method} {rule.rule}"
-            if rule.arguments and rule.endpoint not in ("accounts.platform_edit",):
+            if rule.endpoint in SIGNED_ENDPOINTS:
+                assert 400 <= response.status_code < 500, f"{where} answered {response.status_code}"
+            elif rule.arguments and rule.endpoint not in ("accounts.platform_edit",):
                 assert response.status_code in (403, 404), f"{where} answered {response.status_code}"
             assert response.status_code != 500, where
             body = response.get_data(as_text=True)

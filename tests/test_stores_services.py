@@ -123,6 +123,7 @@ def test_filters_and_counts(admin, make_store, make_account, make_community):
 
     assert codes(q="江南") == ["B-1"]
     assert codes(q="w-1") == ["W-1"]
+    assert codes(q="%") == [] and codes(q="W_1") == []  # wildcards are searched for, not expanded
     assert codes(city_code=far.city_code) == ["N-1"]
     assert codes(district_code=bin_.district_code) == ["B-1"]
     assert codes(problem="no_point") == ["X-1"]
@@ -161,3 +162,21 @@ def test_a_concurrent_save_is_refused_and_answered_with_409(app, make_store, mak
     with app.test_request_context("/stores/1/edit"):
         body, status = app.handle_user_exception(StaleDataError())
     assert status == 409 and ("Reload" in body or "刷新" in body)
+
+
+def test_a_store_with_leads_is_archived_not_deleted(app, make_store, make_user):
+    from matrix.auth.models import Role
+    from matrix.errors import DomainError
+    from matrix.extensions import db
+    from matrix.leads.models import Lead
+    from matrix.stores import services
+    from matrix.stores.models import Store
+
+    store = make_store()
+    db.session.add(Lead(name="张三", store_id=store.id))
+    db.session.commit()
+    actor = make_user(Role.OPERATOR)
+    with pytest.raises(DomainError):
+        services.delete_store(store, actor=actor)
+    assert services.delete_store(store, actor=actor, confirm_history=True) == "archived"
+    assert db.session.get(Store, store.id).archived_at is not None

@@ -67,6 +67,14 @@ def test_city_may_be_typed_as_a_name(hq, post):
     assert db.session.scalar(select(Store.city_code)) == "330100"
 
 
+@pytest.mark.parametrize("pasted", [f"{GCJ[0]},{GCJ[1]}", f"{GCJ[0]}, {GCJ[1]}", f"{GCJ[0]}，{GCJ[1]}"])
+def test_a_point_pasted_whole_into_longitude_is_split(hq, post, pasted):
+    assert post(url_for("stores.new"), form(lon=pasted, lat="")).status_code == 302
+    store = db.session.scalar(select(Store))
+    shown = geo.from_wgs84(store.lon, store.lat, geo.CoordSystem.GCJ02)
+    assert (shown.lon, shown.lat) == (pytest.approx(float(GCJ[0]), abs=1e-6), pytest.approx(float(GCJ[1]), abs=1e-6))
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"code": ""}, "The store code is required."),
     ({"city": "不存在市"}, "Unknown city"),
@@ -178,6 +186,7 @@ def test_archived_stores_are_hidden_unless_asked(hq, client, post, make_store, m
     assert post(url_for("stores.delete", store_id=store.id)).status_code == 422
     response = post(url_for("stores.delete", store_id=store.id), {"confirm_history": "y"}, follow_redirects=True)
     assert "Store ARC-1 archived" in response.get_data(as_text=True)
+    assert "Archived · Store" in response.get_data(as_text=True)  # the history reads as words, not codes
     assert "ARC-1" not in client.get(url_for("stores.index")).get_data(as_text=True)
     assert "ARC-1" in client.get(url_for("stores.index", archived=1)).get_data(as_text=True)
     post(url_for("stores.restore", store_id=store.id))

@@ -27,14 +27,28 @@ def test_every_message_has_a_chinese_translation():
     assert not missing, f"{len(missing)} strings lack a Chinese translation, e.g. {missing[:10]}"
 
 
+def _hashable(value):
+    """read_mo gives plural (ngettext) entries as lists and contexts as bytes; read_po tuples and str."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    return tuple(value) if isinstance(value, list) else value
+
+
 def test_compiled_catalog_matches_po():
     with PO.open("rb") as f:
-        po = {m.id: m.string for m in read_po(f, locale="zh") if m.id and m.string and not m.fuzzy}
+        po = {(m.context, m.id): m.string for m in read_po(f, locale="zh") if m.id and m.string and not m.fuzzy}
     with MO.open("rb") as f:
-        mo = {m.id: m.string for m in read_mo(f) if m.id}
+        mo = {(_hashable(m.context), _hashable(m.id)): _hashable(m.string) for m in read_mo(f) if m.id}
     assert po == mo, "run: pybabel compile -d translations"
 
 
-def test_pages_are_chinese_by_default(client):
-    html = client.get("/login").get_data(as_text=True)
+def test_pages_are_chinese_by_default():
+    from config import Config, TestConfig
+    from matrix import create_app
+
+    class ShippedDefault(TestConfig):
+        BABEL_DEFAULT_LOCALE = Config.BABEL_DEFAULT_LOCALE
+
+    assert ShippedDefault.BABEL_DEFAULT_LOCALE == "zh"
+    html = create_app(ShippedDefault).test_client().get("/login").get_data(as_text=True)
     assert 'lang="zh-CN"' in html and "登录" in html

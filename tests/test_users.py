@@ -115,6 +115,11 @@ def test_list_searches_and_filters_by_role(client, admin, make_user, make_store)
     assert "east_operator" in html and "west_manager" not in html
 
 
+def test_new_user_form_starts_with_the_least_access(client, admin):
+    html = client.get("/users/new").get_data(as_text=True)
+    assert '<option selected value="store_manager">' in html
+
+
 def test_admin_creates_a_store_manager_with_store_codes(client, admin, make_store, post):
     stores = [make_store(code=c) for c in ("HZ-001", "HZ-002", "HZ-003")]
     response = post("/users/new", form(password=NEW_PASSWORD, store_codes="HZ-001, HZ-002\nHZ-003"))

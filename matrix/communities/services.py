@@ -61,6 +61,10 @@ def update_community(community: Community, cleaned: CommunityValues, *, actor: U
         community.qr_mime = check_qr_image(qr_image)
         community.qr_image = qr_image
     changes = audit.diff(before, audit.snapshot(community, AUDITED_FIELDS))
+    if "robot_webhook_url" in changes and community.robot_error:
+        # A new robot address is the fix for a flagged robot: deliveries may use it again.
+        changes["robot_error"] = [community.robot_error, None]
+        community.robot_error = None
     if changes:
         audit.record(actor, "update", "community", entity_id=community.id, store_id=community.store_id,
                      summary=community.name, changes=changes)

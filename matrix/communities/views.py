@@ -104,9 +104,12 @@ def _save(form: CommunityForm, community: Community | None = None) -> Community 
     if not errors:
         try:
             if community is None:
-                return services.create_community(cleaned, actor=current_user, qr_image=qr_image)
-            services.update_community(community, cleaned, actor=current_user, qr_image=qr_image,
-                                      keep_webhook=not form.clear_webhook.data)
+                community = services.create_community(cleaned, actor=current_user, qr_image=qr_image)
+            else:
+                services.update_community(community, cleaned, actor=current_user, qr_image=qr_image,
+                                          keep_webhook=not form.clear_webhook.data)
+            for warning in cleaned.warnings.values():  # saved, but worth a second look
+                flash(warning, "warning")
             return community
         except DomainError as e:
             errors = {e.field: e.message}

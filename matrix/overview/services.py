@@ -124,7 +124,8 @@ def _filtered_stores(user: User, filters: OverviewFilters, columns: list[Platfor
     if filters.status:
         query = query.where(Store.status == filters.status)
     if filters.gaps and columns:
-        query = query.where(or_(*[~_has_account(p.id) for p in columns]))
+        # A closed store has nothing to fill: its missing accounts are not gaps.
+        query = query.where(Store.status != StoreStatus.CLOSED, or_(*[~_has_account(p.id) for p in columns]))
     if filters.problems:
         query = query.where(_problem_clause(columns))
     return query

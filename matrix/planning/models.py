@@ -121,6 +121,7 @@ class ContentItem(Base):
     post_url: Mapped[str | None] = mapped_column(String(500))
     skip_reason: Mapped[str | None] = mapped_column(String(300))
     approval: Mapped[Approval] = mapped_column(enum_column(Approval, 12), default=Approval.NOT_NEEDED)
+    approval_note: Mapped[str | None] = mapped_column(String(300))  # HQ's reason for a rejection
     edited_by_store: Mapped[bool] = mapped_column(Boolean, default=False)
     flag: Mapped[str | None] = mapped_column(String(300))  # e.g. a published trailer that now announces a wrong time
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -85,6 +85,11 @@ def clear_cache() -> None:
     _index.cache_clear()
 
 
+def region_rows() -> dict[str, tuple]:
+    """Every region by code as (code, name, short_name, level, parent_code, lon, lat); one dict per cache build."""
+    return _index()["by_code"]
+
+
 def region_name(code: str | None) -> str:
     if not code:
         return ""

@@ -1,4 +1,6 @@
 """Forms of the store screens. Validation of the values is stores.values.clean_store's job."""
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -16,6 +18,8 @@ from matrix.templating import STORE_STATUS_LABELS
 ERROR_FIELDS = {"city_code": "city", "district_code": "district"}
 # Prefilled coordinates come back through another system; below this they were not edited.
 ROUND_TRIP_DEGREES = 1e-6
+# AMap's and Baidu's point pickers copy "lon,lat" as one string.
+PASTED_PAIR = re.compile(r"^(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
 
 
 class StoreForm(FlaskForm):
@@ -56,7 +60,10 @@ class StoreForm(FlaskForm):
         """The typed values, in the shape clean_store and the import share."""
         names = ("code", "name", "city", "district", "address", "lon", "lat", "coord_system",
                  "service_radius_km", "status", "opened_on", "phone")
-        return {name: (self[name].data or "").strip() for name in names}
+        raw = {name: (self[name].data or "").strip() for name in names}
+        if not raw["lat"] and (pair := PASTED_PAIR.match(raw["lon"])):
+            raw["lon"], raw["lat"] = pair.groups()  # both pasted into the longitude box
+        return raw
 
     def add_error(self, name: str | None, message: str) -> None:
         """Show a message next to a field, or above the form when no field fits."""

@@ -98,10 +98,13 @@ def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: i
 
 
 def store_has_history(store: Store) -> bool:
-    """Accounts, communities or audit entries beyond its creation."""
-    has_accounts = db.session.scalar(select(exists().where(Account.store_id == store.id)))
-    has_groups = db.session.scalar(select(exists().where(Community.store_id == store.id)))
-    return bool(has_accounts or has_groups)
+    """Anything that points at the store: accounts, groups, leads, lead sources, planned content."""
+    from matrix.leads.models import Lead, LeadSource
+    from matrix.planning.models import ContentItem
+
+    return any(db.session.scalar(select(exists().where(column == store.id)))
+               for column in (Account.store_id, Community.store_id, Lead.store_id, LeadSource.store_id,
+                              ContentItem.store_id))
 
 
 def delete_store(store: Store, *, actor: User, confirm_history: bool = False) -> str:
@@ -158,8 +161,10 @@ def filter_stores(query, *, q: str = "", city_code: str = "", district_code: str
                   status: str = "", problem: str = ""):
     """Narrow a store query (from permissions.visible_stores) by search text and filters."""
     if q:
-        like = f"%{q}%"
-        query = query.where(Store.code.ilike(like) | Store.name.ilike(like) | Store.address.ilike(like))
+        # "%" and "_" are literal here: codes may hold "_", and "%" alone must not match every store.
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Store.code.ilike(like, escape="\\") | Store.name.ilike(like, escape="\\")
+                            | Store.address.ilike(like, escape="\\"))
     if city_code:
         query = query.where(Store.city_code == city_code)
     if district_code:

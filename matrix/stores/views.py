@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from matrix import geo
 from matrix.accounts.models import Account, Platform
 from matrix.audit.models import AuditEntry
+from matrix.audit.views import ACTION_LABELS, ENTITY_LABELS
 from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
@@ -81,7 +82,7 @@ def detail(store_id: int):
                            amap=_amap_point(store), accounts=accounts, communities=communities,
                            entries=entries, links={e: e in current_app.view_functions for e in LINKED_ENDPOINTS},
                            region_name=regions.region_name, systems=geo.COORD_SYSTEM_LABELS,
-                           restore_form=ActionForm())
+                           restore_form=ActionForm(), action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)
 
 
 def _shown_point(store: Store, system: geo.CoordSystem) -> geo.Point | None:

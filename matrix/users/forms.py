@@ -22,7 +22,9 @@ class UserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
                            filters=[lambda v: v.strip() if v else v])
     display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=120)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role])
+    # A new user starts with the least access: an admin is something one chooses on purpose.
+    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role],
+                       default=Role.STORE_MANAGER.value)
     mobile = StringField(_l("Mobile"), filters=[_digits_only], validators=[
         Optional(), Regexp(r"^\+?\d{5,19}$", message=_l("Enter the mobile number as digits."))])
     active = BooleanField(_l("Active"), default=True)

@@ -1,8 +1,8 @@
-"""content planning and leads
+"""content planning, leads and notifications
 
-Revision ID: 9e8a1e1e6932
+Revision ID: c8e0c4f33b07
 Revises: e020e89c5b1f
-Create Date: 2026-11-26 09:12:38.848827
+Create Date: 2026-11-26 10:45:36.063991
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import matrix.models
 
 
 # revision identifiers, used by Alembic.
-revision = '9e8a1e1e6932'
+revision = 'c8e0c4f33b07'
 down_revision = 'e020e89c5b1f'
 branch_labels = None
 depends_on = None
@@ -97,6 +97,7 @@ def upgrade():
     sa.Column('post_url', sa.String(length=500), nullable=True),
     sa.Column('skip_reason', sa.String(length=300), nullable=True),
     sa.Column('approval', sa.Enum('not_needed', 'pending', 'approved', 'rejected', name='approval', native_enum=False, length=12), nullable=False),
+    sa.Column('approval_note', sa.String(length=300), nullable=True),
     sa.Column('edited_by_store', sa.Boolean(), nullable=False),
     sa.Column('flag', sa.String(length=300), nullable=True),
     sa.Column('created_at', matrix.models.UTCDateTime(), nullable=False),

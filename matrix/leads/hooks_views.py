@@ -1,0 +1,122 @@
+"""Lead webhooks: one URL per source (POST /hooks/<slug>), checked by the source's signature scheme.
+
+Public and CSRF-exempt: the signature is the authentication. The lead is stored, routed in-process
+and its notice queued before we answer, with no network call, so platforms' 5-second limits hold.
+A refused delivery answers 4xx JSON {"error": ..., "code": ...} and leaves only a RejectedDelivery.
+"""
+import json
+
+from flask import Blueprint, current_app, request
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from matrix.errors import DomainError
+from matrix.extensions import csrf, db
+from matrix.leads import intake, mapping, phones, signatures
+from matrix.leads.models import LeadSource, SourceKind
+from matrix.leads.sources import WEBHOOK_KINDS, source_secret
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+csrf.exempt(bp)
+
+# Machine-read answers stay in English; the rejected-deliveries page translates the codes.
+MESSAGES = {
+    "unknown_source": "unknown or inactive lead source",
+    "too_large": "the body is larger than the limit of %(limit)d bytes",
+    "missing_signature": "the signature header is missing",
+    "bad_signature": "the signature does not match the body",
+    "bad_timestamp": "the timestamp header must be unix seconds",
+    "stale_timestamp": "the timestamp is older than 5 minutes (replay refused)",
+    "future_timestamp": "the timestamp is more than 5 minutes ahead",
+    "no_secret": "the source has no secret",
+    "no_scheme": "the source takes no webhooks",
+    "bad_json": "the body is not valid UTF-8 JSON",
+    "not_object": "the body must be a JSON object",
+    "missing_field": "missing required field: %(field)s",
+    "invalid_field": "invalid field: %(field)s",
+}
+STATUS = {"unknown_source": 404, "too_large": 413, "bad_json": 400, "not_object": 400,
+          "missing_field": 422, "invalid_field": 422}  # signature problems: 403
+
+
+class Refused(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@bp.post("/<slug>")
+def receive(slug: str):
+    """Take one lead delivery from a platform: check, store, route, queue the notice, answer."""
+    source, size = None, request.content_length or 0
+    try:
+        source = _source(slug)
+        body = _body()
+        size = len(body)
+        _verify(source, body)
+        payload = _payload(body)
+        if source.kind == SourceKind.DOUYIN and payload.get("event") == "verify_webhook":
+            # Douyin checks a new callback URL by asking for its challenge back.
+            return {"challenge": mapping.lookup(payload, "content.challenge")}
+        lead, created = intake.accept_lead(_lead_input(source, payload, body), source=source)
+    except Refused as refused:
+        return _refuse(refused.code, slug, source, size)
+    except intake.LeadRejected as e:
+        return _refuse(e.code, slug, source, size)
+    except DomainError as e:  # a value that cannot be stored, such as a phone number that is not one
+        return _refuse(f"invalid_field:{e.field or 'payload'}", slug, source, size)
+    return {"ok": True, "lead_id": lead.id, "duplicate": not created}
+
+
+def _source(slug: str) -> LeadSource:
+    source = db.session.scalar(select(LeadSource).where(LeadSource.slug == slug[:40]))
+    if source is None or not source.active or source.kind not in WEBHOOK_KINDS:
+        raise Refused("unknown_source")
+    return source
+
+
+def _body() -> bytes:
+    limit = current_app.config["WEBHOOK_MAX_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        raise Refused("too_large")  # refused before reading a byte of it
+    request.max_content_length = limit  # a chunked body without a length is cut off here
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise Refused("too_large") from None
+
+
+def _verify(source: LeadSource, body: bytes) -> None:
+    try:
+        signatures.verify(source, source_secret(source), body, request.headers,
+                          max_skew=current_app.config["WEBHOOK_MAX_SKEW_S"])
+    except signatures.SignatureError as e:
+        raise Refused(e.code) from None
+
+
+def _payload(body: bytes) -> dict:
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Refused("bad_json") from None
+    if not isinstance(payload, dict):
+        raise Refused("not_object")
+    return payload
+
+
+def _lead_input(source: LeadSource, payload: dict, body: bytes) -> intake.LeadInput:
+    values = mapping.extract(payload, mapping.field_map_for(source))
+    # Douyin retries carry the same Msg-Id; other sources without a lead id dedupe on the body itself.
+    message_id = request.headers.get("Msg-Id") if source.kind == SourceKind.DOUYIN else None
+    message_id = message_id or "body-" + phones.keyed_digest(body)[:48]
+    return intake.LeadInput.from_values(values, raw=payload, message_id=message_id)
+
+
+def _refuse(code: str, slug: str, source: LeadSource | None, size: int):
+    """Answer 4xx naming the problem, and keep a record without personal data."""
+    base, _sep, field = code.partition(":")
+    status = STATUS.get(base, 403)
+    message = MESSAGES.get(base, base) % {"limit": current_app.config["WEBHOOK_MAX_BYTES"], "field": field}
+    intake.record_rejection(reason=code, status_code=status, source=source, slug=slug, body_bytes=size,
+                            remote_addr=request.remote_addr or "")
+    return {"error": message, "code": base}, status

@@ -1,0 +1,114 @@
+"""Lead import from CSV/XLSX: upload, preview, confirm (HQ only)."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from matrix.errors import DomainError
+from matrix.imports.readers import Table, read_table
+from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
+from matrix.leads.lead_import import (COLUMNS, ERROR, LeadImportPlan, apply_lead_import, guess_mapping,
+                                      parse_mapping, plan_lead_import)
+from matrix.leads.source_forms import DiscardForm, LeadConfirmForm, LeadUploadForm
+from matrix.permissions import hq_required
+
+bp = Blueprint("lead_imports", __name__, url_prefix="/sources/import")
+KIND = "leads"  # the ImportUpload kind: a registry upload's token does not open here
+SHOWN_ROWS = 500
+
+
+@bp.get("/")
+@hq_required
+def index():
+    """Upload a sheet of leads."""
+    return render_template("sources/import.html", form=LeadUploadForm(), columns=COLUMNS)
+
+
+@bp.post("/")
+@hq_required
+def upload():
+    """Read the sheet, keep it for the preview, and show the preview."""
+    form = LeadUploadForm()
+    if form.validate_on_submit():
+        try:
+            data = form.file.data.read()
+            table = read_table(data, form.file.data.filename)
+            if not guess_mapping(table.headers):
+                raise DomainError(_("No column name was recognised in the first row. The first row must hold the "
+                                    "column names, such as 手机号, 姓名, 城市."))
+        except DomainError as e:
+            form.file.errors = [e.message]
+        else:
+            saved = save_upload(data, filename=form.file.data.filename, kind=KIND, user_id=current_user.id)
+            return redirect(url_for(".preview", token=saved.token))
+    return render_template("sources/import.html", form=form, columns=COLUMNS), 422
+
+
+@bp.get("/<token>")
+@hq_required
+def preview(token: str):
+    """What importing the sheet would do, row by row; the columns can be re-read as other fields."""
+    upload, table = _load(token)
+    plan = _plan(upload, table, request.args)
+    return _render(upload, plan, LeadConfirmForm(fingerprint=plan.fingerprint(), formdata=None))
+
+
+@bp.post("/<token>/confirm")
+@hq_required
+def confirm(token: str):
+    """Write every new lead of the sheet, or none."""
+    upload, table = _load(token)
+    form = LeadConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    plan = _plan(upload, table, request.form)
+    if not plan.ok:
+        flash(_("The file has errors, so nothing was imported. Fix them and upload the file again."), "error")
+        return _render(upload, plan, form, status=422)
+    if form.fingerprint.data != plan.fingerprint():
+        flash(_("The data changed since the preview. Check the new preview and confirm again."), "warning")
+        return _render(upload, plan, form, status=409)
+    try:
+        counts = apply_lead_import(plan, current_user, notify=form.notify.data)
+    except DomainError as e:
+        flash(e.message, "error")
+        return _render(upload, plan, form, status=422)
+    discard_upload(token)
+    flash(_("Imported %(file)s: %(new)d new leads, %(duplicate)d imported before.", file=upload.filename,
+            new=counts["new"], duplicate=counts["duplicate"]), "success")
+    return redirect(url_for("sources.index"))
+
+
+@bp.post("/<token>/discard")
+@hq_required
+def discard(token: str):
+    """Forget an uploaded sheet without importing it."""
+    if DiscardForm().validate_on_submit():
+        discard_upload(token)
+        flash(_("The file was discarded; nothing was imported."), "success")
+    return redirect(url_for(".index"))
+
+
+def _load(token: str) -> tuple[Upload, Table]:
+    upload = load_upload(token, current_user.id)
+    if upload is None or upload.kind != KIND:
+        abort(404)
+    return upload, read_table(upload.read(), upload.filename)
+
+
+def _plan(upload: Upload, table: Table, args) -> LeadImportPlan:
+    try:
+        return plan_lead_import(table, parse_mapping(len(table.headers), args), filename=upload.filename)
+    except DomainError as e:
+        plan = LeadImportPlan(headers=table.headers, mapping={}, filename=upload.filename)
+        plan.problems.append(e.message)
+        return plan
+
+
+def _render(upload: Upload, plan: LeadImportPlan, form: LeadConfirmForm, status: int = 200):
+    rows = [r for r in plan.rows if r.status == ERROR or r.warnings] or plan.rows
+    form.fingerprint.data = plan.fingerprint()  # after a 409 the confirm must pin the new preview
+    return render_template("sources/import_preview.html", upload=upload, plan=plan, counts=plan.counts,
+                           rows=rows[:SHOWN_ROWS], shown_total=len(rows), columns=COLUMNS, form=form,
+                           labels={c.field: c.label for c in COLUMNS},
+                           discard_form=DiscardForm(),
+                           mapping_args={f"col-{i}": plan.mapping.get(i, "") for i in range(len(plan.headers))}), status

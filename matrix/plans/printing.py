@@ -1,0 +1,96 @@
+"""The week of one or many stores as the screen and the wall print show it, and the group QR code."""
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import segno
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import defer, selectinload
+
+from matrix.accounts.models import Account
+from matrix.communities.models import Community
+from matrix.extensions import db
+from matrix.planning.models import Approval, ContentItem, ContentKind, ItemStatus
+from matrix.planning.weeks import week_days
+from matrix.regions.services import region_name
+from matrix.stores.models import Store
+
+# Live sessions and the trailers announcing them get their own box on the wall plan.
+LIVE_KINDS = (ContentKind.LIVE, ContentKind.TRAILER)
+
+
+@dataclass
+class StoreWeek:
+    store: Store
+    monday: date
+    items: list[ContentItem]
+    community: Community | None = None
+    days: list[tuple[date, list[ContentItem]]] = field(init=False)
+
+    def __post_init__(self):
+        by_day = {day: [] for day in week_days(self.monday)}
+        for item in self.items:
+            by_day.setdefault(item.day, []).append(item)
+        self.days = list(by_day.items())
+
+    @property
+    def city_name(self) -> str:
+        return region_name(self.store.city_code)
+
+    @property
+    def live(self) -> list[ContentItem]:
+        """The week's live sessions and trailers, in time order."""
+        return [item for item in self.items if item.kind in LIVE_KINDS]
+
+    @property
+    def slots(self) -> list[str]:
+        """Every slot used this week, earliest first (the rows of the screen grid)."""
+        return sorted({item.slot for item in self.items})
+
+    @property
+    def qr_svg(self) -> Markup | None:
+        if self.community is None or not self.community.invite_link:
+            return None
+        return qr_svg(self.community.invite_link)
+
+
+def qr_svg(text: str) -> Markup:
+    """An inline SVG QR code, sized by CSS (no width/height of its own), black on white."""
+    code = segno.make(text, error="m", micro=False)
+    return Markup(code.svg_inline(scale=1, border=2, omitsize=True, dark="#000", light="#fff"))
+
+
+def week_items(store_ids: list[int], monday: date, *, printable: bool = False) -> dict[int, list[ContentItem]]:
+    """Store id -> the store's items of the week by day, slot and account (one query)."""
+    query = (select(ContentItem)
+             .where(ContentItem.store_id.in_(store_ids), ContentItem.day >= monday,
+                    ContentItem.day <= monday + timedelta(days=6))
+             .options(selectinload(ContentItem.account).selectinload(Account.platform))
+             .order_by(ContentItem.day, ContentItem.slot, ContentItem.account_id, ContentItem.id))
+    if printable:  # the wall plan shows only what the staff should still do or did
+        query = query.where(ContentItem.approval != Approval.REJECTED, ContentItem.status != ItemStatus.CANCELLED)
+    found: dict[int, list[ContentItem]] = {store_id: [] for store_id in store_ids}
+    for item in db.session.scalars(query):
+        found[item.store_id].append(item)
+    return found
+
+
+def current_communities(store_ids: list[int]) -> dict[int, Community]:
+    """Store id -> the group new members join now: the same choice as
+    matrix.communities.services.current_community (first active group with room), for many stores at once."""
+    groups = db.session.scalars(select(Community).where(Community.store_id.in_(store_ids))
+                                .options(defer(Community.qr_image))
+                                .order_by(Community.store_id, Community.rotation_order, Community.id))
+    chosen: dict[int, Community] = {}
+    for group in groups:
+        if group.store_id not in chosen and group.active and not group.is_full:
+            chosen[group.store_id] = group
+    return chosen
+
+
+def store_weeks(stores: list[Store], monday: date, *, printable: bool = True) -> list[StoreWeek]:
+    """The week of each store, in the order given, with its current group for the QR code."""
+    ids = [store.id for store in stores]
+    items = week_items(ids, monday, printable=printable)
+    communities = current_communities(ids) if printable else {}
+    return [StoreWeek(store, monday, items[store.id], communities.get(store.id)) for store in stores]
