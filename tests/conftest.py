@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from werkzeug.security import generate_password_hash
 from sqlalchemy import delete
 
 from config import TestConfig
@@ -18,6 +19,8 @@ from matrix.stores import values as store_values
 from matrix.stores.models import Store, StoreStatus
 
 PASSWORD = "correct-horse-battery"
+# Hashed once, cheaply: scrypt per built user would dominate the suite's time. Sign-in still checks it.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
 PLATFORMS = [("douyin", "抖音", "Douyin", "douyin.com,iesdouyin.com"),
              ("kuaishou", "快手", "Kuaishou", "kuaishou.com"),
              ("channels", "视频号", "WeChat Channels", "channels.weixin.qq.com,weixin.qq.com"),
@@ -91,7 +94,7 @@ def make_store(app):
 def make_user(app):
     def build(role=Role.OPERATOR, stores=(), username=None, **extra) -> User:
         user = User(username=username or f"user{next(_seq)}", display_name="测试用户", role=role, **extra)
-        user.set_password(PASSWORD)
+        user.password_hash = PASSWORD_HASH
         user.stores = list(stores)
         db.session.add(user)
         db.session.commit()
