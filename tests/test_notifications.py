@@ -110,9 +110,23 @@ def test_a_lead_the_store_cannot_be_told_of_is_recorded_unnotified(make_store, m
     elif case == "full":
         make_community(store, members=200, capacity=200, robot_webhook_url=webhook("KEYFULL1"))
     lead = make_lead(store, community)
-    [row] = rows(lead)
+    row = rows(lead)[0]
     assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.FAILED, 0, reason)
     assert row.message["msgtype"] == "markdown"
+    assert len(rows(lead)) == (2 if case == "full" else 1)
+
+
+def test_when_every_group_is_full_the_store_is_warned_through_a_full_groups_robot(make_store, make_community,
+                                                                                   make_lead, robot):
+    store = make_store()
+    make_community(store, name="满1群", members=200, capacity=200, rotation_order=1, robot_webhook_url=webhook("KEYFULLA"))
+    make_community(store, name="满2群", members=200, capacity=200, rotation_order=2, robot_webhook_url=webhook("KEYFULLB"))
+    make_lead(store, None)
+    counts = deliver_due(client=client(), now=T0)
+    assert counts.sent == 1
+    [message] = robot.messages("KEYFULLB")  # the last group in the rotation
+    assert "full" in message["markdown"]["content"] or "已满" in message["markdown"]["content"]
+    assert "138****5678" in message["markdown"]["content"] and robot.messages("KEYFULLA") == []
 
 
 # --- delivery ----------------------------------------------------------------------------------------------

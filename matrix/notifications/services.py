@@ -72,6 +72,22 @@ def _unnotified_reason(store_id: int, community: Community | None) -> str | None
     return None if community.robot_webhook_url else NO_ROBOT
 
 
+def _full_group_with_robot(store_id: int) -> Community | None:
+    """The last active group in the store's rotation that has a robot (all of them are full)."""
+    return db.session.scalar(select(Community).where(Community.store_id == store_id, Community.active.is_(True),
+                                                     Community.robot_webhook_url.is_not(None))
+                             .order_by(Community.rotation_order.desc(), Community.id.desc()).limit(1))
+
+
+def _full_warning(markdown: dict) -> dict:
+    from flask_babel import force_locale
+
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        warning = _("All groups of this store are full: add a group or raise a capacity so new leads can join.")
+    content = "> **" + warning + "**\n" + markdown["markdown"]["content"]
+    return {"msgtype": "markdown", "markdown": {"content": content}}
+
+
 def enqueue_for_lead(lead: Lead, *, now: datetime | None = None) -> list[Notification]:
     """Add the robot messages for a routed lead to the outbox; the caller commits with the lead."""
     db.session.flush()  # ids (of the lead, and routing's store and group) go into the rows and the link
@@ -86,9 +102,12 @@ def enqueue_for_lead(lead: Lead, *, now: datetime | None = None) -> list[Notific
     reason = _unnotified_reason(store.id, community)
     if reason:
         log.warning("lead %s of store %s not notified: %s", lead.id, store.id, reason)
-        row = Notification(message=markdown, status=DeliveryStatus.FAILED, last_error=reason, **common)
-        db.session.add(row)
-        return [row]
+        rows = [Notification(message=markdown, status=DeliveryStatus.FAILED, last_error=reason, **common)]
+        full_group = _full_group_with_robot(store.id) if reason == GROUPS_FULL else None
+        if full_group:  # the lead still belongs to the store: warn its staff through a full group's robot
+            rows.append(Notification(message=_full_warning(markdown), **{**common, "community_id": full_group.id}))
+        db.session.add_all(rows)
+        return rows
     rows = [Notification(message=markdown, **common)]
     if mobiles := on_duty_mobiles(store.id):
         rows.append(Notification(message=lead_mention(lead, store_name=store.name, mobiles=mobiles), **common))
