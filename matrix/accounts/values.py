@@ -1,12 +1,12 @@
 """Clean account fields from a form or a sheet row; shared by both."""
 import re
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from matrix.accounts.models import AccountScope, AccountStatus, Platform
+from matrix.cleaning import CleanedValues
 from matrix.errors import DomainError
 from matrix.extensions import db
 
@@ -25,11 +25,8 @@ SCOPE_WORDS = {"brand": AccountScope.BRAND, "品牌主号": AccountScope.BRAND, 
 HANDLE_PATTERN = re.compile(r"^[\w.\-@]{1,80}$")
 
 
-@dataclass
-class AccountValues:
-    values: dict = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    warnings: dict[str, str] = field(default_factory=dict)
+class AccountValues(CleanedValues):
+    """Clean values, errors and warnings keyed by field."""
 
 
 def find_platform(text) -> Platform:
@@ -106,11 +103,7 @@ def clean_account(raw: dict) -> AccountValues:
     out = AccountValues()
     v, err = out.values, out.errors
 
-    def attempt(name, fn):
-        try:
-            v[name] = fn()
-        except DomainError as e:
-            err[name] = e.message
+    attempt = out.attempt
 
     attempt("platform", lambda: find_platform(raw.get("platform")))
     attempt("scope", lambda: parse_scope(raw.get("scope") or ("store" if raw.get("store_id") else "brand")))

@@ -1,12 +1,12 @@
 """Clean community fields from a form or a sheet row, and check uploaded QR images."""
 import struct
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
 
 from matrix.accounts.values import parse_count
 from matrix.communities.models import DEFAULT_CAPACITY, CommunityKind
+from matrix.cleaning import CleanedValues
 from matrix.errors import DomainError
 
 # Only the real WeCom robot host: anything else would let a form field make us call
@@ -22,11 +22,8 @@ TRUE_WORDS = {"1", "true", "yes", "y", "是", "启用", "有效", "active", "on"
 FALSE_WORDS = {"0", "false", "no", "n", "否", "停用", "无效", "inactive", "off"}
 
 
-@dataclass
-class CommunityValues:
-    values: dict = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    warnings: dict[str, str] = field(default_factory=dict)
+class CommunityValues(CleanedValues):
+    """Clean values, errors and warnings keyed by field."""
 
 
 def parse_kind(text) -> CommunityKind:
@@ -76,11 +73,7 @@ def clean_community(raw: dict) -> CommunityValues:
     out = CommunityValues()
     v, err = out.values, out.errors
 
-    def attempt(name, fn):
-        try:
-            v[name] = fn()
-        except DomainError as e:
-            err[name] = e.message
+    attempt = out.attempt
 
     v["store_id"] = raw.get("store_id")
     if not v["store_id"]:

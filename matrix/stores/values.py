@@ -3,12 +3,12 @@
 Shared by the store form and the bulk import so both accept the same inputs.
 """
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 
 from matrix import geo
+from matrix.cleaning import CleanedValues
 from matrix.errors import DomainError
 from matrix.regions import services as regions
 from matrix.stores.models import StoreStatus
@@ -29,13 +29,8 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 PHONE_PATTERN = re.compile(r"^[0-9+\-() ]{5,40}$")
 
 
-@dataclass
-class StoreValues:
+class StoreValues(CleanedValues):
     """Clean values for a store; `errors` and `warnings` are keyed by field."""
-
-    values: dict = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    warnings: dict[str, str] = field(default_factory=dict)
 
 
 def parse_status(text) -> StoreStatus:
@@ -81,9 +76,7 @@ def clean_store(raw: dict) -> StoreValues:
 
     def attempt(name, fn):
         try:
-            v[name] = fn()
-        except DomainError as e:
-            err[name] = e.message
+            out.attempt(name, fn)
         except geo.CoordinateError as e:
             err[name] = str(e.args[0])
 
