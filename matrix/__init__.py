@@ -45,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     from matrix.leads.lead_import_views import bp as lead_imports_bp
     from matrix.leads.sources_views import bp as sources_bp
     from matrix.leads.views import bp as leads_bp
+    from matrix.live.views import bp as live_bp
     from matrix.notifications.views import bp as notifications_bp
     from matrix.overview.views import bp as overview_bp
     from matrix.plans.views import bp as plans_bp
@@ -57,6 +58,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(leads_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(plans_bp)
+    app.register_blueprint(live_bp)
     for bp in (hooks_bp, sources_bp, lead_imports_bp):
         app.register_blueprint(bp)
 

@@ -49,3 +49,4 @@ def import_all_models() -> None:
     from matrix.communities import models as _communities  # noqa: F401
     from matrix.planning import models as _planning  # noqa: F401
     from matrix.leads import models as _leads  # noqa: F401
+    from matrix.live import models as _live  # noqa: F401

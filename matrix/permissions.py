@@ -14,6 +14,7 @@ from matrix.auth.models import Role, User, store_managers
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.leads.models import Lead
+from matrix.live.models import LiveSession
 from matrix.planning.models import ContentItem
 from matrix.stores.models import Store
 
@@ -81,6 +82,14 @@ def visible_items(user: User) -> Select[tuple[ContentItem]]:
     return query
 
 
+def visible_sessions(user: User) -> Select[tuple[LiveSession]]:
+    """HQ sees every live session; a manager those hosted by their stores' accounts (not the brand's)."""
+    query = select(LiveSession)
+    if not user.is_hq:
+        query = query.where(LiveSession.store_id.in_(managed_store_ids(user)))
+    return query
+
+
 def _one_or_404(query: Select, model, object_id: int):
     found = db.session.scalar(query.where(model.id == object_id))
     if found is None:
@@ -106,6 +115,10 @@ def get_lead_or_404(user: User, lead_id: int) -> Lead:
 
 def get_item_or_404(user: User, item_id: int) -> ContentItem:
     return _one_or_404(visible_items(user), ContentItem, item_id)
+
+
+def get_session_or_404(user: User, session_id: int) -> LiveSession:
+    return _one_or_404(visible_sessions(user), LiveSession, session_id)
 
 
 def can_manage_store(user: User, store_id: int | None) -> bool:

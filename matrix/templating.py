@@ -12,6 +12,7 @@ from matrix.auth.models import Role
 NAVIGATION = [
     ("overview.index", _l("Matrix"), None),
     ("plans.index", _l("Weekly plan"), None),
+    ("live.index", _l("Live"), None),
     ("stores.index", _l("Stores"), None),
     ("accounts.index", _l("Accounts"), None),
     ("communities.index", _l("Communities"), None),

@@ -101,11 +101,12 @@ class ContentItem(Base):
     __table_args__ = (UniqueConstraint("generation_key", name="uq_content_items_generation_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    # None only for a brand main account's trailer: HQ posts it, no store does.
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"), index=True)
     template_id: Mapped[int | None] = mapped_column(ForeignKey("content_templates.id", ondelete="SET NULL"))
-    session_id: Mapped[int | None] = mapped_column(index=True)  # the live session a trailer announces
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("live_sessions.id"), index=True)  # a trailer's session
     # campaign:account:week:n for generated items, so regenerating finds them again.
     generation_key: Mapped[str | None] = mapped_column(String(120))
     day: Mapped[date] = mapped_column(Date, index=True)
@@ -127,7 +128,7 @@ class ContentItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    store: Mapped["Store"] = relationship()  # noqa: F821
+    store: Mapped["Store | None"] = relationship()  # noqa: F821
     account: Mapped["Account | None"] = relationship()  # noqa: F821
     campaign: Mapped[Campaign | None] = relationship()
 

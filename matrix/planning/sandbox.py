@@ -25,7 +25,6 @@ from matrix.planning.variables import VARIABLES, store_variables, variables_for 
 MAX_SOURCE = 20_000      # characters of one template field
 FILENAME = "<content>"
 
-_NAMES = frozenset(VARIABLES) | {"range", "loop"}
 _ALLOWED_STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.Assign, nodes.With, nodes.Scope)
 _TAG_NAMES = {"AssignBlock": "set … endset", "CallBlock": "call", "FilterBlock": "filter", "FromImport": "from"}
 _FILTERS = ("upper", "lower", "title", "capitalize", "trim", "truncate", "default", "d", "length", "count",
@@ -94,7 +93,8 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
 
-    def __init__(self):
+    def __init__(self, names=frozenset(VARIABLES)):
+        self.names = frozenset(names) | {"range", "loop"}  # what a template of this kind may read
         super().__init__(autoescape=False, undefined=StrictUndefined, auto_reload=False, cache_size=0,
                          keep_trailing_newline=False, finalize=limits.finalize)
         self.globals.clear()  # no lipsum, cycler, joiner, namespace, dict
@@ -106,7 +106,7 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        return _Guard(set(_NAMES) | assigned).visit(tree)
+        return _Guard(set(self.names) | assigned).visit(tree)
 
     def is_safe_callable(self, obj) -> bool:
         if obj is limits.capped_range:
@@ -152,17 +152,18 @@ class Compiled:
     errors: list[tuple[int | None, str]] = field(default_factory=list)
 
 
-def compile_text(source: str) -> Compiled:
+def compile_text(source: str, environment: ContentEnvironment | None = None) -> Compiled:
     """Compile one template field; syntax and whitelist errors come back as (line, message)."""
+    environment = environment or _env
     source = source or ""
     if len(source) > MAX_SOURCE:
         return Compiled(source, errors=[(None, _("The template is longer than %(n)d characters.", n=MAX_SOURCE))])
     if "{" not in source:  # plain text: nothing to render (most hashtags and location tags)
         return Compiled(source)
     try:
-        code = _env.compile(source, filename=FILENAME)
+        code = environment.compile(source, filename=FILENAME)
         # A plain dict of globals, not the environment's ChainMap: a new context per render stays cheap.
-        return Compiled(source, _env.template_class.from_code(_env, code, {"range": limits.capped_range}, None))
+        return Compiled(source, environment.template_class.from_code(environment, code, {"range": limits.capped_range}, None))
     except TemplateSyntaxError as e:
         return Compiled(source, errors=[(e.lineno, e.message or str(e))])
     except TemplateError as e:  # pragma: no cover - the parser raises syntax errors only
@@ -188,9 +189,9 @@ def render_compiled(compiled: Compiled, variables: dict) -> Rendered:
         return Rendered("", [(_error_line(e), _describe(e))])
 
 
-def render_text(source: str, variables: dict) -> Rendered:
+def render_text(source: str, variables: dict, environment: ContentEnvironment | None = None) -> Rendered:
     """Compile and render one template field (the preview; generation compiles once per template)."""
-    return render_compiled(compile_text(source), variables)
+    return render_compiled(compile_text(source, environment), variables)
 
 
 # Generation renders all fields of all templates in one pass (one Jinja context per store, not 25);
@@ -204,13 +205,13 @@ class CompiledFields:
     combined: Compiled | None = None
 
 
-def compile_fields(sources: dict) -> CompiledFields:
+def compile_fields(sources: dict, environment: ContentEnvironment | None = None) -> CompiledFields:
     """Compile texts once, each alone (for errors) and all together (for speed); keys are the caller's."""
-    fields = {key: compile_text(text) for key, text in sources.items()}
+    fields = {key: compile_text(text, environment) for key, text in sources.items()}
     good = [c for c in fields.values() if not c.errors]
     out = CompiledFields(fields)
     if good and not any(_SEPARATOR in c.source for c in good):
-        combined = compile_text(_SEPARATOR.join("{% with %}" + c.source + "{% endwith %}" for c in good))
+        combined = compile_text(_SEPARATOR.join("{% with %}" + c.source + "{% endwith %}" for c in good), environment)
         out.combined = None if combined.errors else combined  # over MAX_SOURCE: fields render one by one
     return out
 

@@ -1,0 +1,299 @@
+"""Scheduling, moving, cancelling and closing live sessions. Each public call is one audited transaction.
+
+Every create, move and import runs the same checks (conflicts.py): a double-booked account or
+anchor refuses with the other session named; a nearby store live at the same time refuses with
+ScheduleConflict.nearby until the scheduler accepts it. Trailers follow in the same transaction.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from matrix.accounts.models import Account, AccountScope, AccountStatus
+from matrix.accounts.values import check_platform_url
+from matrix.audit import services as audit
+from matrix.auth.models import User
+from matrix.errors import DomainError, NotFound
+from matrix.extensions import db
+from matrix.live import conflicts
+from matrix.live.conflicts import Booking, Findings, fold_anchor
+from matrix.live.models import LiveSession, SessionStatus, TrailerRule
+from matrix.live.settings import live_settings
+from matrix.live.timing import session_span
+from matrix.live.trailers import TrailerReport, sync_trailers
+from matrix.models import utcnow
+from matrix.permissions import can_manage_store, visible_accounts
+
+AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "status", "rule_id", "peak_viewers",
+           "new_followers", "orders", "leads", "replay_url", "cancel_reason", "accepted_overlaps"]
+BOOKABLE = (AccountStatus.ACTIVE, AccountStatus.INCUBATING, AccountStatus.RESTRICTED)
+LIMITS = {"title": 160, "theme": 2000, "anchor": 80}
+RESULTS = ("peak_viewers", "new_followers", "orders", "leads")
+NEXT = {SessionStatus.SCHEDULED: (SessionStatus.LIVE, SessionStatus.DONE, SessionStatus.CANCELLED),
+        SessionStatus.LIVE: (SessionStatus.DONE,)}
+
+
+class ScheduleConflict(DomainError):
+    """Refused: `errors` are double bookings; `nearby` (when there are no errors) may be accepted."""
+
+    def __init__(self, findings: Findings):
+        message = findings.errors[0] if findings.errors else _(
+            "A nearby store is live at the same time. Check the overlaps and accept them to schedule anyway.")
+        super().__init__(message)
+        self.errors = findings.errors
+        self.nearby = findings.nearby
+
+
+@dataclass
+class SessionValues:
+    """Cleaned form or import values of one session."""
+
+    account: Account
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    theme: str
+    anchor: str
+    rule_id: int | None
+    key: object = None     # the import's row number, for its report
+    accepted: list[int] = field(default_factory=list)
+
+
+def zone() -> str:
+    return current_app.config["MATRIX_TIMEZONE"]
+
+
+def _account(actor: User, account_id) -> Account:
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        raise DomainError(_("Choose the account that goes live."), field="account_id") from None
+    account = db.session.scalar(visible_accounts(actor).where(Account.id == account_id))
+    if account is None:
+        raise DomainError(_("Choose the account that goes live."), field="account_id")
+    if account.status not in BOOKABLE:
+        raise DomainError(_("The account %(account)s cannot go live: it is banned or retired.",
+                            account="@" + account.handle), field="account_id")
+    return account
+
+
+def clean_session(values: dict, *, actor: User) -> SessionValues:
+    """Check a session's values; HQ may book any account, a manager only their stores' accounts."""
+    account = _account(actor, values.get("account_id"))
+    day = values.get("day")
+    if isinstance(day, str):
+        try:
+            day = date.fromisoformat(day.strip())
+        except ValueError:
+            raise DomainError(_("“%(value)s” is not a date; write it like 2026-11-28.", value=day), field="day") from None
+    if not isinstance(day, date):
+        raise DomainError(_("The day is required."), field="day")
+    starts_at, ends_at = session_span(day, values.get("start") or "", values.get("end") or "", zone())
+    cleaned = {}
+    for name, limit in LIMITS.items():
+        text = " ".join((values.get(name) or "").split()) if name != "theme" else (values.get(name) or "").strip()
+        if len(text) > limit:
+            raise DomainError(_("This text is too long: at most %(n)d characters.", n=limit), field=name)
+        cleaned[name] = text
+    if not cleaned["title"]:
+        raise DomainError(_("The title is required."), field="title")
+    if not cleaned["anchor"]:
+        raise DomainError(_("Name the anchor: the staff member on camera."), field="anchor")
+    rule_id = values.get("rule_id") or None
+    if rule_id is not None:
+        try:
+            rule_id = int(rule_id)
+        except (TypeError, ValueError):
+            rule_id = None
+        if rule_id is None or db.session.get(TrailerRule, rule_id) is None:
+            raise DomainError(_("Choose a trailer rule."), field="rule_id")
+    return SessionValues(account, starts_at, ends_at, cleaned["title"], cleaned["theme"], cleaned["anchor"], rule_id)
+
+
+def booking(values: SessionValues, *, key, session_id: int | None = None) -> Booking:
+    account = values.account
+    store = account.store
+    return Booking(key, session_id, values.title, account.id, "@" + account.handle, account.store_id,
+                   f"{store.code} {store.name}" if store else _("brand main account"), values.anchor,
+                   fold_anchor(values.anchor), values.starts_at, values.ends_at)
+
+
+def _check(values: SessionValues, *, session_id: int | None, accept_nearby: bool) -> list[int]:
+    found = conflicts.check([booking(values, key=0, session_id=session_id)],
+                            nearby_km=live_settings().nearby_km)[0]
+    if found.errors or (found.nearby and not accept_nearby):
+        raise ScheduleConflict(found)
+    return sorted({o.other_session_id for o in found.nearby if o.other_session_id})
+
+
+def _apply(session: LiveSession, values: SessionValues) -> None:
+    account = values.account
+    session.account_id, session.store_id = account.id, account.store_id
+    session.brand_id = account.store.brand_id if account.store else account.brand_id
+    session.starts_at, session.ends_at = values.starts_at, values.ends_at
+    session.title, session.theme, session.anchor = values.title, values.theme, values.anchor
+    session.anchor_key = fold_anchor(values.anchor)
+    session.rule_id = values.rule_id
+
+
+def _audit(actor: User, action: str, session: LiveSession, before: dict | None, report: TrailerReport | None,
+           summary: str = "") -> None:
+    changes = {"before": before, "after": audit.snapshot(session, AUDITED)}
+    if report is not None:
+        changes["trailers"] = report.as_dict()
+    text = f"{session.title} · {report.summary()}" if report is not None else session.title
+    audit.record(actor, action, "live_session", entity_id=session.id, store_id=session.store_id,
+                 summary=summary or text, changes=changes)
+
+
+def schedule_session(values: SessionValues, *, actor: User, accept_nearby: bool = False) -> tuple[LiveSession, TrailerReport]:
+    """Book a session and create its trailers; raises ScheduleConflict."""
+    accepted = _check(values, session_id=None, accept_nearby=accept_nearby)
+    session = LiveSession(status=SessionStatus.SCHEDULED, accepted_overlaps=accepted, created_by_id=actor.id)
+    _apply(session, values)
+    db.session.add(session)
+    db.session.flush()
+    report = sync_trailers([session])
+    _audit(actor, "create", session, None, report)
+    db.session.commit()
+    return session, report
+
+
+def _in_scope(actor: User, session: LiveSession) -> None:
+    if not can_manage_store(actor, session.store_id):  # a brand account's session: HQ only
+        raise NotFound(_("Not found."))
+
+
+def move_session(session: LiveSession, values: SessionValues, *, actor: User,
+                 accept_nearby: bool = False) -> tuple[LiveSession, TrailerReport]:
+    """Change a scheduled session (time, account, texts); its trailers follow. Raises ScheduleConflict."""
+    _in_scope(actor, session)
+    if session.status != SessionStatus.SCHEDULED:
+        raise DomainError(_("Only a scheduled session can be changed."))
+    before = audit.snapshot(session, AUDITED)
+    accepted = _check(values, session_id=session.id, accept_nearby=accept_nearby)
+    timing = (session.starts_at, session.ends_at, session.account_id)
+    _apply(session, values)
+    session.accepted_overlaps = accepted
+    moved = {session.id} if timing != (session.starts_at, session.ends_at, session.account_id) else set()
+    report = sync_trailers([session], moved=moved)
+    _audit(actor, "update", session, before, report)
+    db.session.commit()
+    return session, report
+
+
+def cancel_session(session: LiveSession, *, actor: User, reason: str = "") -> TrailerReport:
+    """Cancel a scheduled session: open trailers are cancelled, published ones flagged."""
+    _in_scope(actor, session)
+    if session.status != SessionStatus.SCHEDULED:
+        raise DomainError(_("Only a scheduled session can be cancelled."))
+    reason = " ".join((reason or "").split())
+    if len(reason) > 300:
+        raise DomainError(_("This text is too long: at most %(n)d characters.", n=300), field="reason")
+    before = audit.snapshot(session, AUDITED)
+    session.status, session.cancel_reason = SessionStatus.CANCELLED, reason or None
+    report = sync_trailers([session])
+    _audit(actor, "cancel", session, before, report)
+    db.session.commit()
+    return report
+
+
+def set_status(session: LiveSession, status: str, *, actor: User) -> None:
+    """Go live or close a session; a cancelled or finished one stays as it is."""
+    _in_scope(actor, session)
+    try:
+        status = SessionStatus(status)
+    except ValueError:
+        raise DomainError(_("Unknown status.")) from None
+    if status == SessionStatus.CANCELLED:
+        cancel_session(session, actor=actor)
+        return
+    if status not in NEXT.get(session.status, ()):
+        raise DomainError(_("This session cannot change to that status any more."))
+    before = audit.snapshot(session, AUDITED)
+    session.status = status
+    _audit(actor, "status", session, before, None)
+    db.session.commit()
+
+
+def record_results(session: LiveSession, values: dict, *, actor: User) -> None:
+    """Peak viewers, new followers, orders, leads and the replay URL; a session with results is done."""
+    _in_scope(actor, session)
+    if session.status == SessionStatus.CANCELLED:
+        raise DomainError(_("A cancelled session has no results."))
+    if session.status == SessionStatus.SCHEDULED and session.starts_at > utcnow():
+        raise DomainError(_("Results can be entered once the session has started."))
+    numbers = {}
+    for name in RESULTS:
+        raw = values.get(name)
+        if raw in (None, ""):
+            numbers[name] = None
+            continue
+        try:
+            number = int(str(raw).replace(",", "").strip())
+        except ValueError:
+            raise DomainError(_("Write a whole number."), field=name) from None
+        if not 0 <= number <= 100_000_000:
+            raise DomainError(_("Between 0 and 100,000,000."), field=name)
+        numbers[name] = number
+    replay = (values.get("replay_url") or "").strip() or None
+    if replay:
+        try:
+            replay = check_platform_url(replay, session.account.platform)
+        except DomainError as error:
+            raise DomainError(error.message, field="replay_url") from None
+    before = audit.snapshot(session, AUDITED)
+    for name, number in numbers.items():
+        setattr(session, name, number)
+    session.replay_url = replay
+    session.status = SessionStatus.DONE
+    _audit(actor, "results", session, before, None)
+    db.session.commit()
+
+
+@dataclass
+class BatchReport:
+    """Per-key errors and nearby overlaps of a batch; nothing is written unless it is clean."""
+
+    errors: dict[object, list[str]] = field(default_factory=dict)
+    nearby: dict[object, list[str]] = field(default_factory=dict)
+    sessions: list[LiveSession] = field(default_factory=list)
+    trailers: TrailerReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def schedule_many(batch: list[SessionValues], *, actor: User, accept_nearby: bool = False,
+                  commit: bool = True) -> BatchReport:
+    """Book many sessions at once (an import, a week): all or nothing, conflicts checked among them too."""
+    report = BatchReport()
+    found = conflicts.check([booking(v, key=v.key) for v in batch], nearby_km=live_settings().nearby_km)
+    for values in batch:
+        f = found[values.key]
+        if f.errors:
+            report.errors[values.key] = f.errors
+        if f.nearby:
+            report.nearby[values.key] = [o.message for o in f.nearby]
+            if not accept_nearby:
+                report.errors.setdefault(values.key, []).append(_(
+                    "A nearby store is live at the same time; accept the overlaps to schedule anyway."))
+    if not report.ok:
+        return report
+    for values in batch:
+        session = LiveSession(status=SessionStatus.SCHEDULED, created_by_id=actor.id, accepted_overlaps=sorted(
+            {o.other_session_id for o in found[values.key].nearby if o.other_session_id}))
+        _apply(session, values)
+        report.sessions.append(session)
+    db.session.add_all(report.sessions)
+    db.session.flush()
+    report.trailers = sync_trailers(report.sessions)
+    audit.record(actor, "import", "live_session", summary=_("%(n)d live sessions scheduled. %(trailers)s",
+                                                            n=len(report.sessions), trailers=report.trailers.summary()),
+                 changes={"sessions": [s.id for s in report.sessions][:500], "trailers": report.trailers.as_dict()})
+    if commit:
+        db.session.commit()
+    return report

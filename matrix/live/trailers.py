@@ -1,0 +1,358 @@
+"""A session's trailers as content items on the plans of the accounts that post them.
+
+`sync_trailers` makes the stored trailers of some sessions match what their rule wants now,
+in bulk (a whole imported week at once). An item is found again by its generation key
+"live:<session>:<account>:<minutes>". What happens to each stored trailer:
+
+- planned: moved to its new time and re-written (when a store edited the text: moved and flagged);
+- shot: moved and flagged, because the video may announce the old time;
+- published: left alone and flagged when the session moved or was cancelled;
+- skipped: left alone; cancelled: brought back when the rule wants it again;
+- no longer wanted (a cancelled session, a step now in the past, an account that left the audience):
+  planned and shot ones are cancelled, published ones flagged.
+
+New trailers whose time has already passed are not created.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import insert, select, update
+
+from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
+from matrix.extensions import db
+from matrix.live.models import LiveSession, SessionStatus, TrailerRule
+from matrix.live.settings import default_rule, live_settings
+from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
+from matrix.models import utcnow
+from matrix.planning import sandbox
+from matrix.planning.generation import store_communities
+from matrix.planning.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
+from matrix.planning.spacing import Site, km_between
+from matrix.regions.services import region_name
+from matrix.stores.models import Brand, Store, StoreStatus
+
+POSTING_STATUSES = (AccountStatus.ACTIVE, AccountStatus.INCUBATING)
+TEXT_FIELDS = ("topic", "caption", "hashtags")
+CHUNK = 5_000
+
+# The names a trailer template may read, with the example values its preview and help use.
+TRAILER_VARIABLES = {
+    "title": "冬季新品直播", "theme": "羽绒被、床品四件套", "anchor": "李娜",
+    "start_date": date(2026, 11, 28), "start_time": "19:00", "end_time": "21:00", "starts_label": "11月28日 19:00",
+    "weekday": 6, "offset": "1天", "hours_before": 24, "host_account": "@qimu_hz_xihu", "platform": "抖音",
+    "brand": "栖木家居", "store_name": "栖木家居·杭州西湖店", "store_code": "HZ-001", "city": "杭州市",
+    "district": "西湖区", "address": "文三路100号", "phone": "0571-88880000",
+    "community_name": "栖木家居·杭州西湖店1群", "community_link": "https://work.weixin.qq.com/…",
+}
+TRAILER_ENV = sandbox.ContentEnvironment(names=TRAILER_VARIABLES)
+
+
+@dataclass
+class TrailerReport:
+    added: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    flagged: int = 0
+    revived: int = 0
+    too_late: int = 0      # wanted, but their time has passed: not created
+    failures: list[str] = field(default_factory=list)  # templates that failed for a session
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "moved": self.moved, "cancelled": self.cancelled, "flagged": self.flagged,
+                "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20]}
+
+    def summary(self) -> str:
+        return _("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
+                 added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)
+
+
+@dataclass
+class Wanted:
+    store_id: int | None
+    account_id: int
+    day: date
+    slot: str
+    due: datetime
+    texts: tuple[str, str, str]
+    location_tag: str
+
+
+def starts_label(start: datetime) -> str:
+    """“11月28日 19:00” in Chinese, “Nov 28, 19:00” otherwise: the time a trailer announces."""
+    if get_locale() and get_locale().language == "zh":
+        return f"{start.month}月{start.day}日 {clock(start)}"
+    return format_datetime(start, "MMM d, HH:mm")
+
+
+def trailer_key(session_id: int, account_id: int, minutes: int) -> str:
+    return f"live:{session_id}:{account_id}:{minutes}"
+
+
+def chain_zone() -> str:
+    return current_app.config["MATRIX_TIMEZONE"]
+
+
+def _chain_text(message_factory):
+    """Stored notes are written in the chain's language, whoever triggered them."""
+    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+        return message_factory()
+
+
+class _Audience:
+    """Prefetched accounts and stores: who posts a session's trailers."""
+
+    def __init__(self, sessions: list[LiveSession]):
+        cities = set()
+        host_ids = {s.store_id for s in sessions if s.store_id}
+        hosts = {}
+        for row in db.session.execute(select(Store.id, Store.brand_id, Store.city_code, Store.lon, Store.lat,
+                                             Store.code, Store.name, Store.district_code, Store.address,
+                                             Store.phone, Brand.name.label("brand"))
+                                      .outerjoin(Brand, Brand.id == Store.brand_id)
+                                      .where(Store.id.in_(host_ids) if len(host_ids) <= 500 else Store.id > 0)):
+            if row.id in host_ids:
+                hosts[row.id] = row
+                cities.add(row.city_code)
+        self.hosts = hosts
+        self.by_city: dict[str, list] = {}
+        for row in db.session.execute(select(Store.id, Store.brand_id, Store.city_code, Store.lon, Store.lat)
+                                      .where(Store.city_code.in_(sorted(cities)), Store.archived_at.is_(None),
+                                             Store.status == StoreStatus.OPEN).order_by(Store.id)):
+            self.by_city.setdefault(row.city_code, []).append(row)
+        store_ids = {row.id for rows in self.by_city.values() for row in rows}
+        self.store_accounts: dict[int, list[tuple[int, int]]] = {}
+        self.brand_accounts: dict[int, list[tuple[int, int]]] = {}
+        for account_id, scope, store_id, brand_id, platform_id in db.session.execute(
+                select(Account.id, Account.scope, Account.store_id, Account.brand_id, Account.platform_id)
+                .where(Account.status.in_(POSTING_STATUSES)).order_by(Account.id)):
+            if scope == AccountScope.STORE and store_id in store_ids:
+                self.store_accounts.setdefault(store_id, []).append((account_id, platform_id))
+            elif scope == AccountScope.BRAND and brand_id is not None:
+                self.brand_accounts.setdefault(brand_id, []).append((account_id, platform_id))
+        self.accounts = {a.id: a for a in db.session.scalars(
+            select(Account).where(Account.id.in_({s.account_id for s in sessions})))}
+        self.platforms = {p.id: p for p in db.session.scalars(select(Platform))}
+        self.communities = store_communities(host_ids) if host_ids else {}
+
+    def siblings(self, session: LiveSession, rule: TrailerRule) -> list[int]:
+        """The nearest other open stores of the host's brand and city (within the rule's distance)."""
+        host = self.hosts.get(session.store_id)
+        if host is None or rule.max_siblings <= 0:
+            return []
+        here = Site(host.id, host.city_code, host.lon, host.lat)
+        found = []
+        for row in self.by_city.get(host.city_code, ()):
+            if row.id == host.id or row.brand_id != host.brand_id:
+                continue
+            km = None
+            if None not in (row.lon, row.lat, host.lon, host.lat):
+                km = km_between(here, Site(row.id, row.city_code, row.lon, row.lat))
+            if rule.sibling_km > 0 and (km is None or km > rule.sibling_km):
+                continue
+            found.append((km if km is not None else float("inf"), row.id))
+        return [store_id for _km, store_id in sorted(found)[:rule.max_siblings]]
+
+    def posters(self, session: LiveSession, rule: TrailerRule, step: dict,
+                siblings: list[int]) -> list[tuple[int | None, int]]:
+        """(store id, account id) of each account posting this step; the host first."""
+        host_account = self.accounts[session.account_id]
+        platform = host_account.platform_id
+        fits = (lambda p: True) if rule.other_platforms else (lambda p: p == platform)
+        out = [(session.store_id, session.account_id)]
+        if step.get("brand") and session.brand_id:
+            out += [(None, a) for a, p in self.brand_accounts.get(session.brand_id, ()) if fits(p)]
+        if step.get("siblings"):
+            for store_id in siblings:
+                out += [(store_id, a) for a, p in self.store_accounts.get(store_id, ()) if fits(p)]
+        seen, unique = set(), []
+        for store_id, account_id in out:
+            if account_id not in seen:
+                seen.add(account_id)
+                unique.append((store_id, account_id))
+        return unique
+
+
+class _Sync:
+    def __init__(self, sessions: list[LiveSession], moved: set[int], report: TrailerReport, now: datetime):
+        self.sessions, self.moved, self.report, self.now = sessions, moved, report, now
+        self.zone = chain_zone()
+        settings = live_settings()
+        self.quiet = (parse_clock(settings.quiet_start), parse_clock(settings.quiet_end),
+                      parse_clock(settings.evening_slot))
+        rules = {r.id: r for r in db.session.scalars(select(TrailerRule))}
+        fallback = default_rule()
+        rules.setdefault(fallback.id, fallback)
+        self.rule_of = {s.id: rules.get(s.rule_id) or fallback for s in sessions}
+        self.compiled = {rule.id: sandbox.compile_fields({f: getattr(rule, f) for f in TEXT_FIELDS}, TRAILER_ENV)
+                         for rule in {r.id: r for r in self.rule_of.values()}.values()}
+        scheduled = [s for s in sessions if s.status == SessionStatus.SCHEDULED]
+        self.audience = _Audience(scheduled) if scheduled else None
+        self.inserts: list[dict] = []
+        self.updates: list[dict] = []
+
+    def run(self) -> None:
+        existing = self._existing()
+        for session in self.sessions:
+            wanted = self._wanted(session) if session.status == SessionStatus.SCHEDULED else {}
+            if session.status in (SessionStatus.LIVE, SessionStatus.DONE):
+                continue  # on air or over: its trailers are history
+            mine = existing.get(session.id, {})
+            for key, item in mine.items():
+                self._reconcile(session, item, wanted.pop(key, None))
+            for key, want in wanted.items():
+                self._insert(session, key, want)
+        self._flush()
+
+    def _existing(self) -> dict[int, dict[str, object]]:
+        ids = [s.id for s in self.sessions]
+        out: dict[int, dict] = {}
+        columns = ContentItem.__table__.c
+        for start in range(0, len(ids), CHUNK):
+            for row in db.session.execute(select(columns.id, columns.session_id, columns.generation_key,
+                                                 columns.status, columns.edited_by_store, columns.day, columns.slot,
+                                                 columns.topic, columns.caption, columns.hashtags, columns.flag)
+                                          .where(columns.session_id.in_(ids[start:start + CHUNK]))):
+                out.setdefault(row.session_id, {})[row.generation_key] = row
+        return out
+
+    def _variables(self, session: LiveSession, rule_minutes: int, host_account) -> dict:
+        zone = ZoneInfo(self.zone)
+        start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+        host = self.audience.hosts.get(session.store_id)
+        community = self.audience.communities.get(session.store_id)
+        platform = self.audience.platforms.get(host_account.platform_id)
+        label = _chain_text(lambda: starts_label(start))
+        return {"title": session.title, "theme": session.theme or "", "anchor": session.anchor,
+                "start_date": start.date(), "start_time": clock(start), "end_time": clock(end), "starts_label": label,
+                "weekday": start.isoweekday(), "offset": _chain_text(lambda: offset_label(rule_minutes)),
+                "hours_before": rule_minutes // 60, "host_account": "@" + host_account.handle,
+                "platform": (platform.name_zh if platform else ""),
+                "brand": (host.brand if host else (host_account.brand.name if host_account.brand else "")) or "",
+                "store_name": host.name if host else "", "store_code": host.code if host else "",
+                "city": region_name(host.city_code) if host else "",
+                "district": region_name(host.district_code) if host and host.district_code else "",
+                "address": (host.address or "") if host else "", "phone": (host.phone or "") if host else "",
+                "community_name": community[0] if community else "",
+                "community_link": (community[1] or "") if community and community[1] else ""}
+
+    def _wanted(self, session: LiveSession) -> dict[str, Wanted]:
+        rule = self.rule_of[session.id]
+        host_account = self.audience.accounts[session.account_id]
+        siblings = self.audience.siblings(session, rule)
+        host = self.audience.hosts.get(session.store_id)
+        wanted: dict[str, Wanted] = {}
+        taken: set[tuple[int, date, str]] = set()
+        for step in sorted(rule.steps, key=lambda s: -int(s["minutes"])):
+            minutes = int(step["minutes"])
+            due = trailer_moment(session.starts_at, minutes, zone=self.zone, quiet_start=self.quiet[0],
+                                 quiet_end=self.quiet[1], evening=self.quiet[2])
+            rendered = sandbox.render_fields(self.compiled[rule.id], self._variables(session, minutes, host_account))
+            failed = [(name, r.errors[0]) for name, r in rendered.items() if r.errors]
+            if failed:
+                name, (line, message) = failed[0]
+                self.report.failures.append(f"{session.title}: {name} {line or ''} {message}".strip())
+                continue
+            texts = tuple(rendered[f].text[:limit] for f, limit in zip(TEXT_FIELDS, (200, 5000, 500)))
+            for store_id, account_id in self.audience.posters(session, rule, step, siblings):
+                spot = (account_id, due.date(), clock(due))
+                if spot in taken:  # two steps moved to the same evening slot: one trailer is enough
+                    continue
+                taken.add(spot)
+                wanted[trailer_key(session.id, account_id, minutes)] = Wanted(
+                    store_id, account_id, due.date(), clock(due), due, texts, host.name if host else "")
+        return wanted
+
+    def _insert(self, session: LiveSession, key: str, want: Wanted) -> None:
+        if want.due < self.now:
+            self.report.too_late += 1
+            return
+        self.report.added += 1
+        self.inserts.append({"store_id": want.store_id, "account_id": want.account_id, "session_id": session.id,
+                             "generation_key": key, "day": want.day, "slot": want.slot, "kind": ContentKind.TRAILER,
+                             "source": ItemSource.TRAILER, "topic": want.texts[0], "caption": want.texts[1],
+                             "hashtags": want.texts[2], "script": "", "location_tag": want.location_tag,
+                             "status": ItemStatus.PLANNED, "approval": Approval.NOT_NEEDED,
+                             "edited_by_store": False, "created_at": self.now, "updated_at": self.now})
+
+    def _flag(self, session: LiveSession) -> str:
+        if session.status == SessionStatus.CANCELLED:
+            return _chain_text(lambda: _("The session “%(title)s” was cancelled: this trailer announces it.",
+                                         title=session.title))
+        when = _chain_text(lambda: format_datetime(session.starts_at, "yyyy-MM-dd HH:mm"))
+        return _chain_text(lambda: _("The session “%(title)s” moved to %(when)s: this trailer announces the old "
+                                     "time.", title=session.title, when=when))
+
+    def _reconcile(self, session: LiveSession, item, want: Wanted | None) -> None:
+        moved = session.id in self.moved or session.status == SessionStatus.CANCELLED
+        changes: dict = {}
+        if item.status == ItemStatus.PUBLISHED:
+            if moved:
+                changes["flag"] = self._flag(session)
+                self.report.flagged += 1
+        elif item.status == ItemStatus.SKIPPED:
+            return
+        elif want is None or (want.due < self.now and (want.day, want.slot) != (item.day, item.slot)):
+            if item.status != ItemStatus.CANCELLED:  # no longer wanted, or moved into the past
+                changes.update(status=ItemStatus.CANCELLED, flag=None)
+                self.report.cancelled += 1
+        elif item.status == ItemStatus.CANCELLED and want.due < self.now:
+            return  # wanted again, but too late to post
+        else:
+            placed = (want.day, want.slot) != (item.day, item.slot)
+            changes.update(day=want.day, slot=want.slot, store_id=want.store_id)
+            if item.status == ItemStatus.CANCELLED:
+                changes.update(status=ItemStatus.PLANNED, flag=None)
+                self.report.revived += 1
+            elif placed:
+                self.report.moved += 1
+            if item.status == ItemStatus.SHOT and moved:
+                changes["flag"] = _chain_text(lambda: _("The session moved after this trailer was shot: check that "
+                                                        "the video announces %(when)s.", when=format_datetime(
+                                                            session.starts_at, "yyyy-MM-dd HH:mm")))
+                self.report.flagged += 1
+            elif item.edited_by_store and item.status != ItemStatus.CANCELLED:
+                if moved:
+                    changes["flag"] = _chain_text(lambda: _("The session moved: check the time in your text."))
+                    self.report.flagged += 1
+            else:
+                changes.update(zip(TEXT_FIELDS, want.texts))
+                if item.status == ItemStatus.PLANNED:
+                    changes["flag"] = None
+        if changes:
+            changes.update(id=item.id, updated_at=self.now)
+            self.updates.append(changes)
+
+    def _flush(self) -> None:
+        for start in range(0, len(self.inserts), CHUNK):
+            db.session.execute(insert(ContentItem), self.inserts[start:start + CHUNK])
+        # Bulk UPDATE by primary key wants the same keys in every row: group by key set.
+        groups: dict[tuple, list[dict]] = {}
+        for row in self.updates:
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in groups.values():
+            for start in range(0, len(rows), CHUNK):
+                db.session.execute(update(ContentItem), rows[start:start + CHUNK])
+        self.inserts, self.updates = [], []
+
+
+def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,
+                  now: datetime | None = None) -> TrailerReport:
+    """Bring the trailers of `sessions` in line with their status, time and rule (in the caller's transaction).
+
+    `moved` names the sessions whose time just changed: their published trailers get a flag.
+    """
+    report = TrailerReport()
+    if sessions:
+        db.session.flush()
+        _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
+    return report
+
+
+def session_trailers(session_id: int) -> list[ContentItem]:
+    """A session's trailers, in the order they go out."""
+    return list(db.session.scalars(select(ContentItem).where(ContentItem.session_id == session_id)
+                                   .order_by(ContentItem.day, ContentItem.slot, ContentItem.id)))
