@@ -335,3 +335,19 @@ def test_settings_refuse_an_evening_slot_inside_quiet_hours(hq):
                         actor=hq)
     assert refused.value.field == "evening_slot"
     assert live_settings().evening_slot == "20:00"
+
+
+def test_content_templates_read_the_stores_next_session_of_the_week(hq, make_store, make_account):
+    from matrix.planning.variables import store_variables
+    from matrix.planning.weeks import monday_of
+
+    store, quiet = make_store(), make_store()
+    account = make_account(store)
+    late = book(account, hq, start="20:00", end="21:00", title="晚场", anchor="甲")
+    book(account, hq, start="10:00", end="11:00", title="早场", anchor="乙")
+    services.cancel_session(book(account, hq, start="08:00", end="09:00", title="取消场", anchor="丙"), actor=hq)
+    assert late.id
+    text = store_variables(store, monday_of(DAY))["next_live_session"]
+    assert text.endswith("10:00 早场")                     # the first one still scheduled
+    assert store_variables(quiet, monday_of(DAY))["next_live_session"] == ""
+    assert store_variables(store, monday_of(DAY) + timedelta(days=7))["next_live_session"] == ""

@@ -22,7 +22,7 @@ def render(source):
 def test_renders_the_store_variables():
     r = render("{{ store_name }}｜{{ city }}{{ district }}\n{{ week_start|date('%m月%d日') }}-{{ week_end.day }}日"
                "{% for i in range(2) %} #{{ loop.index }}{% endfor %}{{ next_live_session }}")
-    assert r.ok and r.text == "栖木家居·杭州西湖店｜杭州市西湖区\n11月23日-29日 #1 #2"
+    assert r.ok and r.text == "栖木家居·杭州西湖店｜杭州市西湖区\n11月23日-29日 #1 #2" + VARIABLES["next_live_session"]
 
 
 def test_plain_text_is_returned_as_is():

@@ -15,6 +15,9 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role, User
 from matrix.communities.models import Community
 from matrix.extensions import db
+from matrix.leads.models import Lead, LeadSource
+from matrix.live.models import LiveSession
+from matrix.planning.models import Campaign, ContentItem
 from matrix.permissions import hq_required
 from matrix.stores.models import Brand, Store
 
@@ -22,9 +25,19 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
                  "archive": _l("Archived"), "restore": _l("Restored"), "import": _l("Imported"),
-                 "sign_in": _l("Signed in")}
+                 "sign_in": _l("Signed in"), "generate": _l("Generated"), "export": _l("Exported"),
+                 "follow_up": _l("Followed up"), "move": _l("Moved"), "note": _l("Noted"), "reassign": _l("Reassigned"),
+                 "retry": _l("Retried"), "reveal_phone": _l("Revealed a phone number"), "revoke": _l("Revoked"),
+                 "rotate_secret": _l("Rotated the secret"), "status": _l("Changed the status"),
+                 "approve": _l("Approved"), "reject": _l("Rejected"), "cancel": _l("Cancelled"),
+                 "results": _l("Entered results")}
 ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l("Community"),
-                 "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform")}
+                 "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform"), "campaign": _l("Campaign"),
+                 "content_template": _l("Content template"), "content_item": _l("Content item"), "lead": _l("Lead"),
+                 "lead_source": _l("Lead source"), "notification": _l("Delivery"),
+                 "calendar_feed": _l("Calendar feed"), "live_session": _l("Live session"),
+                 "trailer_rule": _l("Trailer rule"), "live_settings": _l("Live settings"), "demo": _l("Demo data"),
+                 "seed": _l("Generated data")}
 # entity -> (model, endpoint, URL argument). A link is drawn only when the endpoint is
 # registered and the object is still there.
 ENTITY_LINKS = {"store": (Store, "stores.detail", "store_id"),
@@ -32,7 +45,12 @@ ENTITY_LINKS = {"store": (Store, "stores.detail", "store_id"),
                 "community": (Community, "communities.detail", "community_id"),
                 "user": (User, "users.edit", "user_id"),
                 "brand": (Brand, "brands.edit", "brand_id"),
-                "platform": (Platform, "accounts.platform_edit", "platform_id")}
+                "platform": (Platform, "accounts.platform_edit", "platform_id"),
+                "campaign": (Campaign, "campaigns.detail", "campaign_id"),
+                "content_item": (ContentItem, "plans.item", "item_id"),
+                "lead": (Lead, "leads.detail", "lead_id"),
+                "lead_source": (LeadSource, "sources.detail", "source_id"),
+                "live_session": (LiveSession, "live.detail", "session_id")}
 
 
 @dataclass
@@ -69,9 +87,9 @@ def _day_start_utc(day: date) -> datetime:
 def filtered(query: Select, filters: AuditFilters) -> Select:
     """Apply the filters to a query of audit entries."""
     if filters.actor:
-        like = f"%{filters.actor}%"
-        query = query.where(AuditEntry.actor_id.in_(
-            select(User.id).where(or_(User.username.ilike(like), User.display_name.ilike(like)))))
+        query = query.where(AuditEntry.actor_id.in_(select(User.id).where(or_(
+            User.username.icontains(filters.actor, autoescape=True),
+            User.display_name.icontains(filters.actor, autoescape=True)))))
     if filters.entity:
         query = query.where(AuditEntry.entity == filters.entity)
     if filters.entity_id is not None:

@@ -21,6 +21,7 @@ from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
+from matrix.live.upcoming import next_sessions
 from matrix.planning import sandbox
 from matrix.planning.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
 from matrix.planning.models import (Approval, Campaign, ContentItem, ContentKind, ItemStatus, StoreScope,
@@ -200,6 +201,7 @@ class _Job:
             self.campaign).order_by(Store.id)).all()
         ids = {s.id for s in stores}
         accounts = planned_accounts(self.campaign, ids)
+        self.sessions = next_sessions(ids, self.monday)
         return [s for s in stores if s.id in accounts], accounts, store_communities(ids)
 
     def run(self) -> None:
@@ -253,7 +255,8 @@ class _Job:
         variables = sandbox.variables_for(
             brand=store.brand, store_name=store.name, store_code=store.code, city_code=store.city_code,
             district_code=store.district_code, address=store.address, phone=store.phone,
-            week_monday=self.monday, community=self.communities.get(store.id))
+            week_monday=self.monday, community=self.communities.get(store.id),
+            next_live_session=self.sessions.get(store.id, ""))
         results = sandbox.render_fields(self.compiled, variables)
         failed = {key[0] for key, r in results.items() if r.errors}
         out = {}

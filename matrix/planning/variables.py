@@ -8,13 +8,13 @@ VARIABLES = {
     "district": "西湖区", "address": "文三路100号", "phone": "0571-88880000",
     "week": "2026-W48", "week_start": date(2026, 11, 23), "week_end": date(2026, 11, 29),
     "community_name": "栖木家居·杭州西湖店1群", "community_link": "https://work.weixin.qq.com/…",
-    "next_live_session": None,
+    "next_live_session": "11月28日 19:00 冬季新品直播",  # empty when the store has no session that week
 }
 
 
 def variables_for(*, brand: str | None, store_name: str, store_code: str, city_code: str,
                   district_code: str | None, address: str | None, phone: str | None, week_monday: date,
-                  community: tuple[str, str | None] | None) -> dict:
+                  community: tuple[str, str | None] | None, next_live_session: str = "") -> dict:
     """The whitelisted variables from plain values (generation prefetches them in bulk)."""
     from matrix.planning.weeks import week_string
     from matrix.regions.services import region_name
@@ -23,14 +23,16 @@ def variables_for(*, brand: str | None, store_name: str, store_code: str, city_c
             "city": region_name(city_code), "district": region_name(district_code), "address": address or "",
             "phone": phone or "", "week": week_string(week_monday), "week_start": week_monday,
             "week_end": week_monday + timedelta(days=6), "community_name": community[0] if community else "",
-            "community_link": (community[1] or "") if community else "", "next_live_session": None}
+            "community_link": (community[1] or "") if community else "", "next_live_session": next_live_session}
 
 
 def store_variables(store, week_monday: date) -> dict:
     """The whitelisted plain values a template may read for one store and week."""
+    from matrix.live.upcoming import next_sessions
     from matrix.planning.generation import store_communities
 
     return variables_for(brand=store.brand.name if store.brand else None, store_name=store.name,
                          store_code=store.code, city_code=store.city_code, district_code=store.district_code,
                          address=store.address, phone=store.phone, week_monday=week_monday,
-                         community=store_communities([store.id]).get(store.id))
+                         community=store_communities([store.id]).get(store.id),
+                         next_live_session=next_sessions([store.id], week_monday).get(store.id, ""))

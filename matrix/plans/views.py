@@ -12,7 +12,8 @@ from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
-from matrix.permissions import get_item_or_404, get_store_or_404, visible_stores
+from matrix.live.models import LiveSession
+from matrix.permissions import get_item_or_404, get_store_or_404, visible_sessions, visible_stores
 from matrix.planning.models import Approval, ContentItem
 from matrix.planning.weeks import (WeekError, current_week, iso_week, next_week, previous_week, week_label,
                                    week_string)
@@ -44,7 +45,16 @@ def monday_or_404(week: str) -> date:
 
 
 def week_url(item: ContentItem) -> str:
+    if item.store_id is None:  # a brand main account's trailer: it lives on its session's page
+        return url_for("plans.item", item_id=item.id)
     return url_for("plans.week", store_id=item.store_id, week=week_string(item.day), _anchor=f"item-{item.id}")
+
+
+def announced_session(item: ContentItem):
+    """The live session a trailer announces, when the viewer may see it (siblings may not)."""
+    if item.session_id is None:
+        return None
+    return db.session.scalar(visible_sessions(current_user).where(LiveSession.id == item.session_id))
 
 
 @bp.get("/")
@@ -97,7 +107,8 @@ def _item_page(item: ContentItem, status: int = 200, **forms):
                                   for s in services.allowed_statuses(item, current_user)]
     overdue = services.is_overdue(item, now=utcnow(), zone=chain_zone())
     return render_template("plans/item.html", item=item, text_form=text_form, move_form=move_form,
-                           status_form=status_form, overdue=overdue, week=week_string(item.day)), status
+                           status_form=status_form, overdue=overdue, week=week_string(item.day),
+                           session=announced_session(item)), status
 
 
 @bp.get("/items/<int:item_id>")

@@ -21,8 +21,8 @@ def _user_query(args) -> Select:
     query = select(User).order_by(User.username)
     q = args.get("q", "").strip()
     if q:
-        like = f"%{q}%"
-        query = query.where(or_(User.username.ilike(like), User.display_name.ilike(like), User.mobile.ilike(like)))
+        query = query.where(or_(*(column.icontains(q, autoescape=True)
+                                  for column in (User.username, User.display_name, User.mobile))))
     if args.get("role") in {r.value for r in Role}:
         query = query.where(User.role == Role(args["role"]))
     if args.get("status") in ("active", "inactive"):
