@@ -351,3 +351,12 @@ def test_content_templates_read_the_stores_next_session_of_the_week(hq, make_sto
     assert text.endswith("10:00 早场")                     # the first one still scheduled
     assert store_variables(quiet, monday_of(DAY))["next_live_session"] == ""
     assert store_variables(store, monday_of(DAY) + timedelta(days=7))["next_live_session"] == ""
+
+
+def test_trailer_rule_names_are_unique_ignoring_case_and_spaces(hq):
+    steps = [{"offset": "1d"}]
+    rule = save_rule(None, {"name": "Weekend Sale", "steps": steps, "topic": "x"}, actor=hq)
+    with pytest.raises(DomainError) as refused:
+        save_rule(None, {"name": " weekend  sale", "steps": steps, "topic": "y"}, actor=hq)
+    assert refused.value.field == "name"
+    assert save_rule(rule, {"name": "Weekend Sale", "steps": steps, "topic": "z"}, actor=hq).topic == "z"

@@ -3,7 +3,7 @@
 A route added later without scoping fails here: every URL that names one of B's
 objects must answer 403 or 404, no page may show B's data, and nothing may change.
 """
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from flask import url_for
@@ -14,6 +14,7 @@ from matrix.auth.models import Role
 from matrix.extensions import db
 from matrix.leads.models import DeliveryStatus, Lead, LeadSource, LeadStatus, Notification, RoutingRule, SourceKind
 from matrix.leads.phones import encrypt_text, protect_phone
+from matrix.live.models import LiveSession
 from matrix.models import Base
 from matrix.planning.models import ContentItem, ContentKind
 from matrix.stores.models import Brand
@@ -87,15 +88,27 @@ def _lead_of(store, community, source) -> Lead:
 LEAD_B_PHONE = "13957719876"
 
 
+def live_session_of(b) -> int:
+    """A live session hosted by store B's account; its title carries a marker."""
+    session = LiveSession(account_id=b["account_b"].id, store_id=b["store_b"].id, title="乙内容隐私直播",
+                          anchor="乙主播", anchor_key="乙主播", starts_at=datetime(2026, 11, 28, 11, tzinfo=timezone.utc),
+                          ends_at=datetime(2026, 11, 28, 13, tzinfo=timezone.utc))
+    db.session.add(session)
+    db.session.commit()
+    return session.id
+
+
 def url_arguments(objects) -> dict:
     b = objects
-    return {"store_id": b["store_b"].id, "account_id": b["account_b"].id, "community_id": b["community_b"].id,
+    return {"session_id": live_session_of(b), "city_code": "110100",  # live: B's session; a city without A's stores
+            "store_id": b["store_b"].id, "account_id": b["account_b"].id, "community_id": b["community_b"].id,
             "user_id": b["manager_b"].id, "brand_id": b["brand"].id, "platform_id": b["platform"].id,
             "entry_id": 1, "token": "0" * 32, "kind": "stores", "lead_id": b["lead_b"].id,
             "notification_id": b["notification_b"].id, "source_id": b["source_b"].id,
             # lead sources are HQ-only; webhooks check signatures
             "slug": b["source_b"].slug, "week": "2026-W48", "item_id": b["item_b"].id,
-            "campaign_id": 1, "template_id": 1}  # campaigns are HQ-only: 403 before any lookup
+            "campaign_id": 1, "template_id": 1,  # campaigns are HQ-only: 403 before any lookup
+            "rule_id": 1}  # trailer rules are HQ-only too
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.

@@ -73,15 +73,18 @@ def _account(actor: User, account_id) -> Account:
     account = db.session.scalar(visible_accounts(actor).where(Account.id == account_id))
     if account is None:
         raise DomainError(_("Choose the account that goes live."), field="account_id")
-    if account.status not in BOOKABLE:
-        raise DomainError(_("The account %(account)s cannot go live: it is banned or retired.",
-                            account="@" + account.handle), field="account_id")
     return account
 
 
-def clean_session(values: dict, *, actor: User) -> SessionValues:
-    """Check a session's values; HQ may book any account, a manager only their stores' accounts."""
-    account = _account(actor, values.get("account_id"))
+def clean_session(values: dict, *, actor: User, account: Account | None = None) -> SessionValues:
+    """Check a session's values; HQ may book any account, a manager only their stores' accounts.
+
+    An import passes `account`, loaded in bulk through visible_accounts(actor), instead of its id.
+    """
+    account = account or _account(actor, values.get("account_id"))
+    if account.status not in BOOKABLE:
+        raise DomainError(_("The account %(account)s cannot go live: it is banned or retired.",
+                            account="@" + account.handle), field="account_id")
     day = values.get("day")
     if isinstance(day, str):
         try:

@@ -134,6 +134,11 @@ def clean_rule(values: dict) -> dict:
 def save_rule(rule: TrailerRule | None, values: dict, *, actor: User) -> TrailerRule:
     """Create or change a rule. Sessions already scheduled keep their trailers until they are moved."""
     cleaned = clean_rule(values)
+    folded = "".join(cleaned["name"].split()).casefold()
+    for other_id, other_name in db.session.execute(select(TrailerRule.id, TrailerRule.name)):
+        if (rule is None or other_id != rule.id) and "".join(other_name.split()).casefold() == folded:
+            raise DomainError(_("Another trailer rule is already named “%(name)s”: the import finds rules by name.",
+                                name=other_name), field="name")
     creating = rule is None
     rule = rule or TrailerRule()
     before = None if creating else audit.snapshot(rule, RULE_FIELDS)

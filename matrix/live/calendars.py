@@ -1,0 +1,294 @@
+"""Live sessions laid out for the pages: a week's list, the city and store calendars, the chain's day view.
+
+Plain functions of the user, the window and the chain's zone (no request). Each loads only its
+week or day window, with the accounts, platforms and stores it shows joined in one query.
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import format_datetime, format_time
+from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from matrix.accounts.models import Account, AccountScope
+from matrix.auth.models import User
+from matrix.extensions import db
+from matrix.live.models import LiveSession, SessionStatus
+from matrix.permissions import visible_items, visible_sessions, visible_stores
+from matrix.planning.models import ContentItem, ContentKind, ItemStatus
+from matrix.planning.weeks import week_days
+from matrix.stores.models import Store
+
+DAY_AXIS = (6, 24)        # the day view's default hours, local; widened when sessions start earlier or end later
+DAY_VIEW_LIMIT = 1_500    # bars drawn at most; a chain-wide Saturday of 10,000 stores stays well below
+
+
+def local_midnight(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+
+
+def week_window(monday: date, zone: str) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00, local, as aware moments."""
+    return local_midnight(monday, zone), local_midnight(monday + timedelta(days=7), zone)
+
+
+def local_day(moment: datetime, zone: str) -> date:
+    return moment.astimezone(ZoneInfo(zone)).date()
+
+
+def span_text(starts_at: datetime, ends_at: datetime, zone: str, *, pattern: str = "EEE MM-dd HH:mm") -> str:
+    """"Sat 11-28 19:00–21:00" in the chain's zone; "(+1)" when it ends after midnight."""
+    start = format_datetime(starts_at, pattern)
+    end = format_time(ends_at, "HH:mm")
+    days = (local_day(ends_at, zone) - local_day(starts_at, zone)).days
+    return f"{start}–{end}" + (f" (+{days})" if days else "")
+
+
+def with_host(query: Select) -> Select:
+    """Sessions with their account, platform and store loaded in the same query."""
+    return (query.join(LiveSession.account).join(Account.platform).outerjoin(LiveSession.store)
+            .options(contains_eager(LiveSession.account).contains_eager(Account.platform),
+                     contains_eager(LiveSession.store)))
+
+
+def week_sessions(user: User, monday: date, *, zone: str, city: str | None = None, store_id: int | None = None,
+                  status: str | None = None, q: str = "") -> Select:
+    """The sessions starting in a week that the user may see, filtered, in time order."""
+    start, end = week_window(monday, zone)
+    query = with_host(visible_sessions(user)).where(LiveSession.starts_at >= start, LiveSession.starts_at < end)
+    if city:
+        query = query.where(Store.city_code == city)
+    if store_id:
+        query = query.where(LiveSession.store_id == store_id)
+    if status in set(SessionStatus):
+        query = query.where(LiveSession.status == SessionStatus(status))
+    if q := q.strip():
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
+            LiveSession.title, LiveSession.anchor, Account.handle, Store.code, Store.name))))
+    return query.order_by(LiveSession.starts_at, Store.code, LiveSession.id)
+
+
+def session_trailer_query(session_id: int) -> Select:
+    """A session's trailers in the order they go out, with posting account, platform and store loaded."""
+    return (select(ContentItem).where(ContentItem.session_id == session_id)
+            .options(selectinload(ContentItem.account).selectinload(Account.platform), selectinload(ContentItem.store))
+            .order_by(ContentItem.day, ContentItem.slot, ContentItem.id))
+
+
+def trailer_counts(session_ids: Iterable[int]) -> dict[int, int]:
+    """How many trailers (not cancelled) each session has."""
+    ids = list(session_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(select(ContentItem.session_id, func.count(ContentItem.id))
+                              .where(ContentItem.session_id.in_(ids), ContentItem.status != ItemStatus.CANCELLED)
+                              .group_by(ContentItem.session_id))
+    return dict(rows.all())
+
+
+def nearby_counts(rows: Iterable[tuple]) -> dict[int, int]:
+    """(id, store_id, group, starts_at, ends_at) rows -> for each id, how many sessions of another store of the
+    same group (city) run at an overlapping time. Touching sessions (20:00 end, 20:00 start) do not overlap."""
+    counts: dict[int, int] = {}
+    groups: dict[object, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(row[2], []).append(row)
+    for members in groups.values():
+        running: list[tuple] = []
+        for row in sorted(members, key=lambda r: r[3]):
+            running = [r for r in running if r[4] > row[3]]
+            for other in running:
+                if other[1] != row[1]:
+                    counts[row[0]] = counts.get(row[0], 0) + 1
+                    counts[other[0]] = counts.get(other[0], 0) + 1
+            running.append(row)
+    return counts
+
+
+def _city_overlaps(user: User, city_code: str, start: datetime, end: datetime) -> dict[int, int]:
+    """Nearby counts of the visible sessions of one city that overlap [start, end)."""
+    rows = db.session.execute(
+        visible_sessions(user).join(Store, Store.id == LiveSession.store_id)
+        .with_only_columns(LiveSession.id, LiveSession.store_id, Store.city_code, LiveSession.starts_at,
+                           LiveSession.ends_at)
+        .where(Store.city_code == city_code, LiveSession.status != SessionStatus.CANCELLED,
+               LiveSession.starts_at < end, LiveSession.ends_at > start)).all()
+    return nearby_counts(tuple(r) for r in rows)
+
+
+@dataclass
+class CityCalendar:
+    city_code: str
+    days: list[date]
+    stores: object                                   # a Pagination of Store rows
+    cells: dict[tuple[int, date], list[LiveSession]] = field(default_factory=dict)
+    nearby: dict[int, int] = field(default_factory=dict)
+
+
+def city_stores(user: User, city_code: str) -> Select:
+    """The visible open-or-not stores of a city that have a store account (the calendar's rows)."""
+    has_account = exists(select(Account.id).where(Account.store_id == Store.id, Account.scope == AccountScope.STORE))
+    return visible_stores(user).where(Store.city_code == city_code, has_account).order_by(Store.code)
+
+
+def city_calendar(user: User, city_code: str, monday: date, *, zone: str, page: int = 1, per_page: int = 50,
+                  busy_only: bool = False) -> CityCalendar | None:
+    """Stores of a city by the days of a week; None when the user sees no store there."""
+    if not db.session.scalar(select(visible_stores(user).where(Store.city_code == city_code).exists())):
+        return None
+    start, end = week_window(monday, zone)
+    stores = city_stores(user, city_code)
+    if busy_only:
+        stores = stores.where(exists(select(LiveSession.id).where(
+            LiveSession.store_id == Store.id, LiveSession.status != SessionStatus.CANCELLED,
+            LiveSession.starts_at >= start, LiveSession.starts_at < end)))
+    pagination = db.paginate(stores, page=page, per_page=per_page, error_out=False)
+    calendar = CityCalendar(city_code, week_days(monday), pagination)
+    ids = [s.id for s in pagination.items]
+    if ids:
+        sessions = db.session.scalars(with_host(visible_sessions(user)).where(
+            LiveSession.store_id.in_(ids), LiveSession.starts_at >= start, LiveSession.starts_at < end)
+            .order_by(LiveSession.starts_at, LiveSession.id))
+        for session in sessions:
+            calendar.cells.setdefault((session.store_id, local_day(session.starts_at, zone)), []).append(session)
+        calendar.nearby = _city_overlaps(user, city_code, start, end)
+    return calendar
+
+
+@dataclass
+class TrailerDue:
+    item: ContentItem
+    session: LiveSession
+    own: bool          # announces this store's own session (else a neighbour's or the brand's)
+
+
+@dataclass
+class StoreCalendar:
+    days: list[date]
+    sessions: dict[date, list[LiveSession]] = field(default_factory=dict)
+    trailers: dict[date, list[TrailerDue]] = field(default_factory=dict)
+    nearby: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> list[TrailerDue]:
+        """Trailers that announce a wrong time or a cancelled session."""
+        return [due for day in self.days for due in self.trailers.get(day, ()) if due.item.flag]
+
+
+def store_calendar(user: User, store: Store, monday: date, *, zone: str) -> StoreCalendar:
+    """A store's sessions of a week by day, and the trailers it must post that week (its own and neighbours')."""
+    start, end = week_window(monday, zone)
+    days = week_days(monday)
+    calendar = StoreCalendar(days)
+    for session in db.session.scalars(with_host(visible_sessions(user)).where(
+            LiveSession.store_id == store.id, LiveSession.starts_at >= start, LiveSession.starts_at < end)
+            .order_by(LiveSession.starts_at, LiveSession.id)):
+        calendar.sessions.setdefault(local_day(session.starts_at, zone), []).append(session)
+    rows = db.session.execute(
+        visible_items(user).add_columns(LiveSession).join(LiveSession, LiveSession.id == ContentItem.session_id)
+        .where(ContentItem.store_id == store.id, ContentItem.kind == ContentKind.TRAILER,
+               ContentItem.day >= days[0], ContentItem.day <= days[-1])
+        .options(selectinload(ContentItem.account).selectinload(Account.platform), selectinload(LiveSession.store))
+        .order_by(ContentItem.day, ContentItem.slot, ContentItem.id)).all()
+    for item, session in rows:
+        calendar.trailers.setdefault(item.day, []).append(TrailerDue(item, session, session.store_id == store.id))
+    calendar.nearby = _city_overlaps(user, store.city_code, start, end)
+    return calendar
+
+
+def bar_position(starts: datetime, ends: datetime, axis_start: datetime,
+                 axis_end: datetime) -> tuple[float, float, bool, bool]:
+    """Left and width of a session's bar in percent of the axis, clipped to it; and whether it was clipped."""
+    total = (axis_end - axis_start).total_seconds()
+    left_at, right_at = max(starts, axis_start), min(ends, axis_end)
+    left = (left_at - axis_start).total_seconds() / total * 100
+    width = max((right_at - left_at).total_seconds(), 0) / total * 100
+    return round(left, 3), round(width, 3), starts < axis_start, ends > axis_end
+
+
+def day_axis(day: date, spans: Iterable[tuple[datetime, datetime]], zone: str) -> tuple[datetime, datetime]:
+    """06:00–24:00 local, widened to whole hours for sessions starting earlier (not before midnight) or ending later."""
+    midnight = local_midnight(day, zone)
+    axis_start, axis_end = midnight + timedelta(hours=DAY_AXIS[0]), midnight + timedelta(hours=DAY_AXIS[1])
+    for starts, ends in spans:
+        starts, ends = starts.astimezone(ZoneInfo(zone)), ends.astimezone(ZoneInfo(zone))
+        if starts < axis_start:
+            axis_start = max(midnight, starts.replace(minute=0, second=0, microsecond=0))
+        if ends > axis_end:
+            whole = ends.replace(minute=0, second=0, microsecond=0)
+            axis_end = whole if whole == ends else whole + timedelta(hours=1)
+    return axis_start, axis_end
+
+
+@dataclass
+class Bar:
+    session: LiveSession
+    left: float
+    width: float
+    clipped_start: bool
+    clipped_end: bool
+    nearby: int
+
+
+@dataclass
+class HourCount:
+    label: str         # "20:00"
+    left: float        # percent of the axis
+    count: int         # sessions live at some time within the hour
+
+
+@dataclass
+class DayView:
+    day: date
+    axis_start: datetime
+    axis_end: datetime
+    groups: list[tuple[str | None, list[Bar]]] = field(default_factory=list)   # (city code or None: brand)
+    hours: list[HourCount] = field(default_factory=list)
+    total: int = 0
+    capped: bool = False
+
+    @property
+    def busiest(self) -> int:
+        return max((h.count for h in self.hours), default=0)
+
+
+def hour_counts(spans: list[tuple[datetime, datetime]], axis_start: datetime, axis_end: datetime) -> list[HourCount]:
+    """For each hour of the axis, how many sessions are live at some time within it."""
+    hours, total = [], (axis_end - axis_start).total_seconds()
+    at = axis_start
+    while at < axis_end:
+        until = at + timedelta(hours=1)
+        count = sum(1 for starts, ends in spans if starts < until and ends > at)
+        hours.append(HourCount(f"{at.hour:02d}:00", round((at - axis_start).total_seconds() / total * 100, 3), count))
+        at = until
+    return hours
+
+
+def day_view(user: User, day: date, *, zone: str, city: str | None = None) -> DayView:
+    """Who is live when on one local day: bars grouped by city, nearby overlaps counted, sessions per hour."""
+    midnight = local_midnight(day, zone)
+    query = with_host(visible_sessions(user)).where(
+        LiveSession.status != SessionStatus.CANCELLED, LiveSession.starts_at < midnight + timedelta(days=1),
+        LiveSession.ends_at > midnight)
+    if city:
+        query = query.where(Store.city_code == city)
+    sessions = list(db.session.scalars(query.order_by(Store.city_code, LiveSession.starts_at, Store.code,
+                                                      LiveSession.id).limit(DAY_VIEW_LIMIT + 1)))
+    capped = len(sessions) > DAY_VIEW_LIMIT
+    sessions = sessions[:DAY_VIEW_LIMIT]
+    spans = [(s.starts_at, s.ends_at) for s in sessions]
+    axis_start, axis_end = day_axis(day, spans, zone)
+    view = DayView(day, axis_start, axis_end, total=len(sessions), capped=capped,
+                   hours=hour_counts(spans, axis_start, axis_end))
+    nearby = nearby_counts((s.id, s.store_id, s.store.city_code, s.starts_at, s.ends_at)
+                           for s in sessions if s.store is not None)
+    groups: dict[str | None, list[Bar]] = {}
+    for s in sessions:
+        left, width, clipped_start, clipped_end = bar_position(s.starts_at, s.ends_at, axis_start, axis_end)
+        groups.setdefault(s.store.city_code if s.store else None, []).append(
+            Bar(s, left, width, clipped_start, clipped_end, nearby.get(s.id, 0)))
+    view.groups = sorted(groups.items(), key=lambda g: (g[0] is None, g[0] or ""))
+    return view

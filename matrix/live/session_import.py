@@ -1,0 +1,309 @@
+"""Import live sessions from a sheet (CSV/XLSX): check every row, then schedule all of them or none.
+
+A row names its host account by two columns, 平台 (platform: 抖音, Douyin or douyin) and 账号
+(the handle, with or without “@”), like the account import. Each row goes through the same
+cleaning as the session form (services.clean_session), and the rows are checked for double
+bookings and nearby overlaps against the stored sessions and against each other in one pass
+(conflicts.check), so the report can name the other session or the other line of the file.
+Scheduling is services.schedule_many: all rows, or none.
+"""
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from matrix.accounts.models import Account, Platform
+from matrix.auth.models import User
+from matrix.errors import DomainError
+from matrix.extensions import db
+from matrix.imports.headers import Column, normalise_header
+from matrix.imports.plan import load_in
+from matrix.imports.readers import BadFile, Table
+from matrix.live import conflicts, services
+from matrix.live.models import TrailerRule
+from matrix.live.services import SessionValues
+from matrix.live.settings import live_settings
+from matrix.permissions import visible_accounts
+from matrix.stores.models import Store
+
+MAX_ROWS = 5_000  # every row is conflict-checked and gets its trailers inside the confirm request
+KIND = "live_sessions"  # the ImportUpload kind: another import's token does not open here
+# The header each column is written with in the template is part of the file format, so not translated.
+COLUMNS = [
+    Column("platform", "平台", _l("Platform"), ("直播平台", "platform")),
+    Column("handle", "账号", _l("Account (handle)"),
+           ("直播账号", "抖音号", "快手号", "视频号id", "小红书号", "账号id", "handle", "account", "accountid")),
+    Column("day", "日期", _l("Day"), ("直播日期", "开播日期", "day", "date")),
+    Column("start", "开始时间", _l("Start"), ("开始", "开播时间", "start", "starttime", "from")),
+    Column("end", "结束时间", _l("End"), ("结束", "下播时间", "end", "endtime", "to")),
+    Column("title", "标题", _l("Title"), ("直播标题", "title")),
+    Column("theme", "主题", _l("Theme or products"), ("主题或商品", "商品", "直播主题", "theme", "products")),
+    Column("anchor", "主播", _l("Anchor"), ("主播姓名", "anchor", "host")),
+    Column("rule", "预告规则", _l("Trailer rule"), ("规则", "预告", "rule", "trailerrule")),
+]
+REQUIRED = ("platform", "handle", "day", "start", "end", "title", "anchor")
+EXAMPLE = {"platform": "抖音", "handle": "@qimu_hz_xihu", "day": "2026-11-28", "start": "19:00", "end": "21:00",
+           "title": "冬季新品直播", "theme": "羽绒被、床品四件套", "anchor": "李娜", "rule": ""}
+LABELS = {c.field: c.label for c in COLUMNS}
+_LOOKUP = {normalise_header(w): c.field for c in COLUMNS for w in (c.header, c.field, *c.aliases)}
+OK, ERROR, WARNING = "ok", "error", "warning"
+
+
+def guess_mapping(headers: list[str]) -> dict[int, str]:
+    """Column index -> field for every recognised header; a field stays with its first column."""
+    mapping: dict[int, str] = {}
+    for index, header in enumerate(headers):
+        name = _LOOKUP.get(normalise_header(header))
+        if name and name not in mapping.values():
+            mapping[index] = name
+    return mapping
+
+
+def check_table(table: Table) -> dict[int, str]:
+    """The column mapping of an uploaded table; raises BadFile for missing columns or too many rows."""
+    mapping = guess_mapping(table.headers)
+    missing = [c.header for c in COLUMNS if c.field in REQUIRED and c.field not in mapping.values()]
+    if missing:
+        raise BadFile(_("The first row must hold the column names. Missing: %(columns)s. Download the template "
+                        "to see them all.", columns="、".join(missing)))
+    if len(table.rows) > MAX_ROWS:
+        raise BadFile(_("The file has %(n)d rows; at most %(max)d sessions are imported at once. Split it into "
+                        "several files.", n=len(table.rows), max=MAX_ROWS))
+    return mapping
+
+
+@dataclass
+class SessionRow:
+    """One data row of the file and what the check found; `errors` and `warnings` are (field, message)."""
+
+    line: int
+    cells: dict[str, str]
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    values: SessionValues | None = None
+    store_label: str = ""
+
+    @property
+    def status(self) -> str:
+        return ERROR if self.errors else WARNING if self.warnings else OK
+
+    @property
+    def account_label(self) -> str:
+        handle = _handle(self.cells.get("handle"))
+        return " ".join(filter(None, [self.cells.get("platform", ""), "@" + handle if handle else ""]))
+
+    @property
+    def when(self) -> str:
+        """The session's local day and times as cleaned, or the cells as written when they could not be read."""
+        if self.values is not None:
+            return conflicts.span_label(self.values.starts_at, self.values.ends_at)
+        times = "–".join(filter(None, [self.cells.get("start", ""), self.cells.get("end", "")]))
+        return " ".join(filter(None, [self.cells.get("day", ""), times]))
+
+
+@dataclass
+class SessionImportPlan:
+    filename: str = ""
+    rows: list[SessionRow] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        out = {OK: 0, ERROR: 0, WARNING: 0, "total": len(self.rows)}
+        for row in self.rows:
+            out[row.status] += 1
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows) and not any(r.errors for r in self.rows)
+
+    @property
+    def needs_acceptance(self) -> bool:
+        return any(r.warnings for r in self.rows)
+
+    @property
+    def batch(self) -> list[SessionValues]:
+        return [r.values for r in self.rows if r.values is not None]
+
+    def fingerprint(self) -> str:
+        """Changes when anything the preview showed would come out differently."""
+        shown = [self.problems, [(r.line, r.errors, r.warnings) for r in self.rows]]
+        return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()[:32]
+
+
+def plan_session_import(table: Table, *, actor: User, filename: str = "") -> SessionImportPlan:
+    """Check every row without writing anything (HQ may book any account; others only their own)."""
+    plan = SessionImportPlan(filename=filename)
+    try:
+        mapping = check_table(table)
+    except BadFile as e:
+        plan.problems.append(e.message)
+        return plan
+    raws = [{name: (row[i] if i < len(row) else "") for i, name in mapping.items()} for row in table.rows]
+    known = _Known(raws, actor)
+    for line, raw in zip(table.lines, raws):
+        plan.rows.append(_check_row(line, raw, known, actor))
+    _check_conflicts(plan.rows)
+    return plan
+
+
+class _Known:
+    """What the database holds for these rows, fetched in a few queries."""
+
+    def __init__(self, raws: list[dict], actor: User):
+        self.platforms: dict[str, int] = {}
+        for platform in db.session.scalars(select(Platform)):
+            for word in (platform.code, platform.name_zh, platform.name_en):
+                self.platforms.setdefault(normalise_header(word), platform.id)
+        handles = {_handle(r.get("handle")) for r in raws} - {""}
+        # Handles are matched ignoring case: people retype them from the app, where case is not shown reliably.
+        rows = load_in(select(Account.platform_id, Account.handle, Account.id, Account.store_id),
+                       func.lower(Account.handle), sorted({h.lower() for h in handles}))
+        self.accounts = {(r.platform_id, r.handle.casefold()): r.id for r in rows}
+        # Whole accounts (with their stores) for the rows' session checks: no query per row.
+        self.visible = {row[0].id: row[0] for row in load_in(
+            visible_accounts(actor).options(joinedload(Account.store)), Account.id, [r.id for r in rows])}
+        # Rule names are not unique: a name two rules share cannot pick one (None here).
+        self.rules: dict[str, int | None] = {}
+        for rule in db.session.scalars(select(TrailerRule).order_by(TrailerRule.id)):
+            key = " ".join(rule.name.split()).casefold()
+            self.rules[key] = None if key in self.rules else rule.id
+        store_ids = {r.store_id for r in rows if r.store_id}
+        self.stores = {r.id: f"{r.code} {r.name}" for r in load_in(select(Store.id, Store.code, Store.name),
+                                                                    Store.id, sorted(store_ids))}
+        self.store_of = {r.id: r.store_id for r in rows}
+
+
+def _handle(value) -> str:
+    return str(value or "").strip().lstrip("@").strip()
+
+
+def _text(value) -> str:
+    """A cell as the report shows it: dates as 2026-11-28, times as 19:00."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if value.time() != time(0) else value.date().isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat() if isinstance(value, date) else value.strftime("%H:%M")
+    return "" if value is None else str(value).strip()
+
+
+def _day(value):
+    """A date cell (Excel gives a date) or text: 2026-11-28, 2026/11/28 and 2026.11.28 are read."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    parts = text.replace("/", "-").replace(".", "-").split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):  # 2026-1-5 as Excel users write it
+        return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
+    return text or None
+
+
+def _clock(value) -> str:
+    """A time cell (Excel gives a time or a fraction of a day) or text: 19:00:00 is read as 19:00."""
+    if isinstance(value, (time, datetime)):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and 0 <= value < 1:
+        minutes = round(value * 24 * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
+    text = str(value or "").strip()
+    if text.count(":") == 2 and text.endswith((":00", ":0")):
+        text = text.rsplit(":", 1)[0]
+    return text
+
+
+def _check_row(line: int, raw: dict, known: _Known, actor: User) -> SessionRow:
+    row = SessionRow(line=line, cells={name: _text(value) for name, value in raw.items()})
+    account_id = _account(row, known)
+    for name in REQUIRED[2:]:
+        if not row.cells.get(name):
+            row.errors.append((name, _("This cell is empty.")))
+    rule_id = None
+    rule_name = " ".join(row.cells.get("rule", "").split())
+    if rule_name:
+        key = rule_name.casefold()
+        rule_id = known.rules.get(key)
+        if key not in known.rules:
+            row.errors.append(("rule", _("No trailer rule is named “%(name)s”.", name=rule_name)))
+        elif rule_id is None:
+            row.errors.append(("rule", _("Several trailer rules are named “%(name)s”: rename them so the file can "
+                                         "tell them apart.", name=rule_name)))
+    if account_id is None or any(name in REQUIRED for name, _message in row.errors):
+        return row  # the session form's checks need the account and every required cell
+    values = {"account_id": account_id, "day": _day(raw.get("day")), "start": _clock(raw.get("start")),
+              "end": _clock(raw.get("end")), "title": row.cells.get("title", ""),
+              "theme": row.cells.get("theme", ""), "anchor": row.cells.get("anchor", ""), "rule_id": rule_id}
+    try:
+        cleaned = services.clean_session(values, actor=actor, account=known.visible[account_id])
+    except DomainError as e:
+        row.errors.append((e.field or "", e.message))
+        return row
+    if row.errors:  # a bad rule name: the rest of the row was still checked
+        return row
+    row.values, cleaned.key = cleaned, line
+    row.store_label = known.stores.get(known.store_of.get(account_id), "") or _("brand main account")
+    return row
+
+
+def _account(row: SessionRow, known: _Known) -> int | None:
+    platform, handle = row.cells.get("platform", ""), _handle(row.cells.get("handle"))
+    if not platform:
+        row.errors.append(("platform", _("The platform is required (抖音, 快手, 视频号, 小红书).")))
+        return None
+    platform_id = known.platforms.get(normalise_header(platform))
+    if platform_id is None:
+        row.errors.append(("platform", _("“%(value)s” is not a platform of the matrix.", value=platform)))
+        return None
+    if not handle:
+        row.errors.append(("handle", _("The account's handle is required.")))
+        return None
+    account_id = known.accounts.get((platform_id, handle.casefold()))
+    if account_id is None:
+        row.errors.append(("handle", _("No account @%(handle)s on %(platform)s.", handle=handle, platform=platform)))
+        return None
+    if account_id not in known.visible:
+        row.errors.append(("handle", _("The account @%(handle)s is not one of your stores' accounts.",
+                                       handle=handle)))
+        return None
+    return account_id
+
+
+def _check_conflicts(rows: list[SessionRow]) -> None:
+    """Double bookings (errors) and nearby overlaps (warnings), against stored sessions and the other lines."""
+    clean = [r for r in rows if r.values is not None and not r.errors]
+    if not clean:
+        return
+    # A file row is named by its title and line in the other rows' messages.
+    bookings = [dataclasses.replace(services.booking(r.values, key=r.line),
+                                    title=_("%(title)s · line %(line)d", title=r.values.title, line=r.line))
+                for r in clean]
+    found = conflicts.check(bookings, nearby_km=live_settings().nearby_km)
+    for row in clean:
+        findings = found[row.line]
+        row.errors.extend(("conflict", message) for message in findings.errors)
+        row.warnings.extend(("nearby", overlap.message) for overlap in findings.nearby)
+        if row.errors:
+            row.values = None
+
+
+def schedule_plan(plan: SessionImportPlan, *, actor: User, accept_nearby: bool) -> services.BatchReport:
+    """Schedule every row of a clean plan in one transaction; refused (nothing written) otherwise."""
+    if not plan.ok:
+        raise DomainError(_("The file still has errors: fix them and upload it again. Nothing was scheduled."))
+    if plan.needs_acceptance and not accept_nearby:
+        raise DomainError(_("Some sessions overlap with nearby stores: accept the overlaps to schedule anyway."),
+                          field="accept_nearby")
+    return services.schedule_many(plan.batch, actor=actor, accept_nearby=accept_nearby)
+
+
+def template_headers() -> list[str]:
+    return [c.header for c in COLUMNS]
+

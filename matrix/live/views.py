@@ -1,0 +1,255 @@
+"""Live sessions: list, schedule, move, cancel, go live, results. Calendars, rules and import add their routes."""
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from matrix.accounts.forms import city_choices, show_errors
+from matrix.errors import DomainError
+from matrix.extensions import db
+from matrix.live import calendars, services
+from matrix.live.forms import (SESSION_STATUS_LABELS, CancelForm, ResultsForm, SessionForm, StatusForm,
+                               fill_session_choices)
+from matrix.live.models import LiveSession, SessionStatus
+from matrix.live.timing import clock
+from matrix.models import utcnow
+from matrix.permissions import get_session_or_404, visible_items, visible_sessions, visible_stores
+from matrix.planning.models import ContentItem
+from matrix.planning.weeks import (WeekError, current_week, iso_week, next_week, previous_week, today, week_label,
+                                   week_string)
+from matrix.plans.labels import ITEM_STATUS_LABELS
+from matrix.regions.services import region_name
+from matrix.stores.models import Store
+
+bp = Blueprint("live", __name__, url_prefix="/live")
+
+
+def chain_zone() -> str:
+    return current_app.config["MATRIX_TIMEZONE"]
+
+
+@bp.context_processor
+def _live_globals():
+    zone = chain_zone()
+
+    def session_span(session: LiveSession, pattern: str = "EEE MM-dd HH:mm") -> str:
+        return calendars.span_text(session.starts_at, session.ends_at, zone, pattern=pattern)
+
+    # has_endpoint: the rules and import pages may not be registered yet (other work in progress).
+    return {"SESSION_STATUS_LABELS": SESSION_STATUS_LABELS, "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS,
+            "region_name": region_name, "chain_zone": zone, "local_today": today(), "session_span": session_span,
+            "has_endpoint": lambda endpoint: endpoint in current_app.view_functions}
+
+
+def chosen_week() -> date:
+    """The Monday of ?week=2026-W48, or of this week (a malformed week is said, not a 404)."""
+    if text := request.args.get("week", "").strip():
+        try:
+            return iso_week(text)
+        except WeekError as e:
+            flash(str(e), "error")
+    return current_week()
+
+
+def week_links(monday: date) -> dict:
+    return {"week": week_string(monday), "week_label": week_label(monday),
+            "prev_week": week_string(previous_week(monday)), "next_week": week_string(next_week(monday)),
+            "this_week": week_string(current_week())}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """The week's sessions the user may see, filtered by city, store and status."""
+    monday = chosen_week()
+    store_id = request.args.get("store", type=int)
+    query = calendars.week_sessions(current_user, monday, zone=chain_zone(), city=request.args.get("city") or None,
+                                    store_id=store_id, status=request.args.get("status"), q=request.args.get("q", ""))
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False)
+    my_stores = [] if current_user.is_hq else db.session.execute(
+        visible_stores(current_user).with_only_columns(Store.id, Store.code, Store.name).order_by(Store.code)).all()
+    return render_template("live/index.html", page=page, trailers=calendars.trailer_counts(s.id for s in page.items),
+                           cities=city_choices(current_user), my_stores=my_stores, statuses=list(SessionStatus),
+                           **week_links(monday))
+
+
+def _failed(form, error: DomainError) -> None:
+    """A field's message goes next to it; anything else is flashed."""
+    for message in show_errors(form, {error.field: error.message}):
+        flash(message, "error")
+
+
+def _book(form: SessionForm, session: LiveSession | None):
+    """Schedule or move; nearby overlaps pass only when the user accepted exactly the ones shown."""
+    values = services.clean_session(form.values, actor=current_user)
+
+    def book(accept: bool):
+        if session is None:
+            return services.schedule_session(values, actor=current_user, accept_nearby=accept)
+        return services.move_session(session, values, actor=current_user, accept_nearby=accept)
+
+    try:
+        return book(False)
+    except services.ScheduleConflict as conflict:
+        shown = {o.other_session_id for o in conflict.nearby}
+        if not form.accept_nearby.data or conflict.errors or not shown <= form.seen:
+            raise  # not accepted, a double booking, or an overlap the user has not been shown yet
+    return book(True)
+
+
+def _session_form_page(form: SessionForm, session: LiveSession | None, *, capped: bool = False,
+                       conflict: services.ScheduleConflict | None = None, status: int = 200):
+    if conflict is not None and not conflict.errors:
+        form.seen_overlaps.data = ",".join(str(o.other_session_id) for o in conflict.nearby if o.other_session_id)
+        form.accept_nearby.data = False
+    return render_template("live/form.html", form=form, session=session, capped=capped, conflict=conflict,
+                           cities=city_choices(current_user) if current_user.is_hq else []), status
+
+
+def _save(form: SessionForm, session: LiveSession | None, capped: bool):
+    """Run the scheduling for a posted form; the form page again (keeping all input) when it is refused."""
+    try:
+        saved, report = _book(form, session)
+    except services.ScheduleConflict as conflict:
+        return _session_form_page(form, session, capped=capped, conflict=conflict, status=422)
+    except DomainError as e:
+        _failed(form, e)
+        return _session_form_page(form, session, capped=capped, status=422)
+    flash((_("Session scheduled.") if session is None else _("Session changed.")) + " " + report.summary(), "success")
+    if report.failures:
+        flash(_("Some trailer texts could not be written: %(failures)s", failures="; ".join(report.failures[:3])),
+              "warning")
+    return redirect(url_for("live.detail", session_id=saved.id))
+
+
+def narrowing() -> dict:
+    """?store_id=, ?city=, ?q= narrow the account list (a chain has thousands of accounts)."""
+    return {"store_id": request.args.get("store_id", type=int), "city": request.args.get("city") or None,
+            "q": request.args.get("q", "")}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """Schedule a session on an account the user may book; ?account_id=, ?store_id=, ?day= prefill it."""
+    form = SessionForm()
+    if request.method == "GET":
+        form.account_id.data = request.args.get("account_id", type=int)
+        form.day.data = request.args.get("day", "")
+        form.start.data = request.args.get("start", "19:00")
+        form.end.data = request.args.get("end", "21:00")
+    capped = fill_session_choices(form, current_user, **narrowing())
+    if request.method == "POST" and form.validate_on_submit():
+        return _save(form, None, capped)
+    return _session_form_page(form, None, capped=capped, status=200 if request.method == "GET" else 422)
+
+
+def session_form_data(session: LiveSession) -> dict:
+    """A stored session as the form shows it: local day and wall-clock times."""
+    zone = ZoneInfo(chain_zone())
+    starts, ends = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
+    return {"account_id": session.account_id, "day": starts.date().isoformat(), "start": clock(starts),
+            "end": clock(ends), "title": session.title, "theme": session.theme, "anchor": session.anchor,
+            "rule_id": session.rule_id}
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(session_id: int):
+    """Move or change a scheduled session; its trailers follow."""
+    session = get_session_or_404(current_user, session_id)
+    if session.status != SessionStatus.SCHEDULED:
+        flash(_("Only a scheduled session can be changed."), "error")
+        return redirect(url_for("live.detail", session_id=session.id))
+    form = SessionForm(data=session_form_data(session)) if request.method == "GET" else SessionForm()
+    capped = fill_session_choices(form, current_user, **narrowing())
+    if request.method == "POST" and form.validate_on_submit():
+        return _save(form, session, capped)
+    return _session_form_page(form, session, capped=capped, status=200 if request.method == "GET" else 422)
+
+
+def _detail_page(session: LiveSession, status: int = 200, **forms):
+    """The session with its trailers and the forms its status allows."""
+    trailers = list(db.session.scalars(calendars.session_trailer_query(session.id)))
+    linkable = set(db.session.scalars(visible_items(current_user).with_only_columns(ContentItem.id)
+                                      .where(ContentItem.session_id == session.id)))
+    overlaps = {s.id: s for s in db.session.scalars(
+        calendars.with_host(visible_sessions(current_user)).where(LiveSession.id.in_(session.accepted_overlaps or [])))}
+    started = session.starts_at <= utcnow()
+    return render_template(
+        "live/detail.html", session=session, trailers=trailers, linkable=linkable, overlaps=overlaps,
+        show_results=session.status != SessionStatus.CANCELLED and (
+            started or session.status in (SessionStatus.LIVE, SessionStatus.DONE)),
+        status_form=forms.get("status_form") or StatusForm(formdata=None),
+        results_form=forms.get("results_form") or ResultsForm(formdata=None, data={
+            n: getattr(session, n) for n in ("peak_viewers", "new_followers", "orders", "leads", "replay_url")}),
+        week=week_string(calendars.local_day(session.starts_at, chain_zone()))), status
+
+
+@bp.get("/<int:session_id>")
+@login_required
+def detail(session_id: int):
+    """One session: when, who, what, its trailers and results."""
+    return _detail_page(get_session_or_404(current_user, session_id))
+
+
+@bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(session_id: int):
+    """Confirm and cancel a scheduled session: open trailers are cancelled, published ones flagged."""
+    session = get_session_or_404(current_user, session_id)
+    form = CancelForm()
+    status = 200
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            report = services.cancel_session(session, actor=current_user, reason=form.reason.data or "")
+            flash(_("Session cancelled.") + " " + report.summary(), "success")
+            return redirect(url_for("live.detail", session_id=session.id))
+        except DomainError as e:
+            _failed(form, e)
+            status = 422
+    counts = {}
+    for item_status in db.session.scalars(select(ContentItem.status).where(ContentItem.session_id == session.id)):
+        counts[item_status.value] = counts.get(item_status.value, 0) + 1
+    return render_template("live/cancel.html", session=session, form=form, counts=counts), status
+
+
+@bp.post("/<int:session_id>/status")
+@login_required
+def change_status(session_id: int):
+    """Go live, or mark the session done."""
+    session = get_session_or_404(current_user, session_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            if form.status.data not in (SessionStatus.LIVE.value, SessionStatus.DONE.value):
+                raise DomainError(_("Unknown status."))
+            services.set_status(session, form.status.data, actor=current_user)
+            flash(_("The session is now %(status)s.", status=SESSION_STATUS_LABELS[session.status.value]), "success")
+            return redirect(url_for("live.detail", session_id=session.id))
+        except DomainError as e:
+            flash(e.message, "error")
+    return _detail_page(session, 422, status_form=form)
+
+
+@bp.post("/<int:session_id>/results")
+@login_required
+def results(session_id: int):
+    """Peak viewers, new followers, orders, leads and the replay link."""
+    session = get_session_or_404(current_user, session_id)
+    form = ResultsForm()
+    if form.validate_on_submit():
+        try:
+            services.record_results(session, form.values, actor=current_user)
+            flash(_("Results saved."), "success")
+            return redirect(url_for("live.detail", session_id=session.id))
+        except DomainError as e:
+            _failed(form, e)
+    return _detail_page(session, 422, results_form=form)
+
+
+from matrix.live import calendar_views, import_views, rules_views  # noqa: E402,F401  the rest of the routes
