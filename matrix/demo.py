@@ -17,6 +17,7 @@ from matrix.auth.models import Role, User, store_managers
 from matrix.communities.models import DEFAULT_CAPACITY, Community, CommunityKind
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.live.demo import add_demo_sessions
 from matrix.regions.services import (cities, districts_of, find_city, find_district, region_centre, region_name,
                                      short_name)
 from matrix.stores.models import Brand, GeocodeStatus, Store, StoreStatus
@@ -303,6 +304,7 @@ def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
     open_ids = [ids[s["code"]] for s in sorted(rows, key=lambda s: s["city_code"] != rows[0]["city_code"])
                 if s["status"] == StoreStatus.OPEN]
     summary.users = _demo_users(open_ids, {v: k for k, v in ids.items()})
+    add_demo_sessions(rng)  # needs an HQ user: after the users
     summary.lead_source = _demo_lead_source()
     audit.record(None, "create", "demo", summary=f"Demo chain {BRAND}: {summary.stores} stores, "
                  f"{summary.accounts} store accounts, {summary.communities} communities")

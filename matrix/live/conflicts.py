@@ -111,19 +111,23 @@ def check(candidates: list[Booking], *, nearby_km: float) -> dict[object, Findin
 
 
 def _compare(mine: Booking, other: Booking, found: Findings, sites: dict[int, Site], nearby_km: float) -> None:
-    when = span_label(other.starts_at, other.ends_at)
+    # Most pairs of a busy evening are neither: the time label is formatted only for a finding
+    # (formatting it for every pair was 80% of checking a 2,000-session week).
     if mine.account_id == other.account_id:
         found.errors.append(_("The account %(account)s is already live in “%(title)s” (%(when)s).",
-                              account=other.account_label, title=other.title, when=when))
+                              account=other.account_label, title=other.title,
+                              when=span_label(other.starts_at, other.ends_at)))
     elif mine.anchor_key and mine.anchor_key == other.anchor_key:
         found.errors.append(_("The anchor %(anchor)s is already on “%(title)s” at %(store)s (%(when)s).",
-                              anchor=other.anchor, title=other.title, store=other.store_label, when=when))
+                              anchor=other.anchor, title=other.title, store=other.store_label,
+                              when=span_label(other.starts_at, other.ends_at)))
     elif mine.store_id and other.store_id and mine.store_id != other.store_id:
         reason = _nearby(sites.get(mine.store_id), sites.get(other.store_id), nearby_km)
         if reason:
             found.nearby.append(Overlap(other.key, other.session_id, _(
                 "%(store)s is live at an overlapping time in “%(title)s” (%(when)s): %(reason)s.",
-                store=other.store_label, title=other.title, when=when, reason=reason)))
+                store=other.store_label, title=other.title, when=span_label(other.starts_at, other.ends_at),
+                reason=reason)))
 
 
 def _nearby(mine: Site | None, other: Site | None, nearby_km: float) -> str | None:
