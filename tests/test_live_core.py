@@ -133,6 +133,16 @@ def test_batch_checks_rows_against_each_other_and_writes_nothing_on_error(hq, ma
     assert services.schedule_many(batch, actor=hq).ok and sessions_count() == 2
 
 
+def test_a_batch_records_the_overlaps_it_accepted_among_its_own_rows(hq, make_store, make_account):
+    west, east = make_account(make_store()), make_account(make_store(district="上城区"))
+    batch = [values(west, hq, anchor="甲"), values(east, hq, anchor="乙")]
+    for n, v in enumerate(batch):
+        v.key = n
+    assert not services.schedule_many(batch, actor=hq).ok                 # same city, same time: a warning
+    first, second = services.schedule_many(batch, actor=hq, accept_nearby=True).sessions
+    assert (first.accepted_overlaps, second.accepted_overlaps) == ([second.id], [first.id])
+
+
 def test_a_manager_books_only_their_stores_accounts(make_user, make_store, make_account):
     mine, theirs = make_store(), make_store()
     manager = make_user(Role.STORE_MANAGER, stores=[mine])

@@ -287,12 +287,17 @@ def schedule_many(batch: list[SessionValues], *, actor: User, accept_nearby: boo
     if not report.ok:
         return report
     for values in batch:
-        session = LiveSession(status=SessionStatus.SCHEDULED, created_by_id=actor.id, accepted_overlaps=sorted(
-            {o.other_session_id for o in found[values.key].nearby if o.other_session_id}))
+        session = LiveSession(status=SessionStatus.SCHEDULED, created_by_id=actor.id)
         _apply(session, values)
         report.sessions.append(session)
     db.session.add_all(report.sessions)
     db.session.flush()
+    # Accepted overlaps name stored sessions and, now that they have ids, the batch's own.
+    new_ids = {values.key: session.id for values, session in zip(batch, report.sessions)}
+    for values, session in zip(batch, report.sessions):
+        overlaps = found[values.key].nearby
+        if overlaps:
+            session.accepted_overlaps = sorted({o.other_session_id or new_ids[o.other_key] for o in overlaps})
     report.trailers = sync_trailers(report.sessions)
     audit.record(actor, "import", "live_session", summary=_("%(n)d live sessions scheduled. %(trailers)s",
                                                             n=len(report.sessions), trailers=report.trailers.summary()),
