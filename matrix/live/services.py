@@ -9,9 +9,8 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
 
-from matrix.accounts.models import Account, AccountScope, AccountStatus
+from matrix.accounts.models import Account, AccountStatus
 from matrix.accounts.values import check_platform_url
 from matrix.audit import services as audit
 from matrix.auth.models import User
