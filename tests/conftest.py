@@ -5,7 +5,7 @@ import re
 
 import pytest
 from werkzeug.security import generate_password_hash
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from config import TestConfig
 from matrix import create_app
@@ -14,6 +14,7 @@ from matrix.auth.models import Role, User
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.models import Base
+from matrix.regions.models import Region
 from matrix.regions.services import clear_cache, load_regions
 from matrix.stores import values as store_values
 from matrix.stores.models import Store, StoreStatus
@@ -39,6 +40,7 @@ def _app(tmp_path_factory):
         db.drop_all()
         db.create_all()
         load_regions()
+        app.config["TEST_REGION_COUNT"] = db.session.scalar(select(func.count()).select_from(Region))
     return app
 
 
@@ -53,7 +55,10 @@ def app(_app):
                 db.session.execute(delete(table))
         db.session.commit()
         db.session.remove()
-        clear_cache()
+        # The region index costs ~100 ms to rebuild and the regions table outlives every test:
+        # drop the cache only when a test changed the table's size (fixtures that edit a region clear it).
+        if db.session.scalar(select(func.count()).select_from(Region)) != _app.config["TEST_REGION_COUNT"]:
+            clear_cache()
 
 
 @pytest.fixture
@@ -128,7 +133,8 @@ def make_community(app):
 
 def csrf_token(client) -> str:
     """A CSRF token from a rendered page of this client's session."""
-    html = client.get("/login" if not _signed_in(client) else "/").get_data(as_text=True)
+    # Any signed-in page carries the token; the own-profile page is the cheapest to render.
+    html = client.get("/login" if not _signed_in(client) else "/users/me").get_data(as_text=True)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
         re.search(r'name="csrf_token" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"

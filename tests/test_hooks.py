@@ -224,7 +224,7 @@ def test_readme_curl_example_works_against_the_demo(app):
     section = readme.split("## Lead webhooks", 1)[1]
     script = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     try:
         script = script.replace("http://127.0.0.1:5000", f"http://127.0.0.1:{server.server_port}")
         answers = [json.loads(subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=20,

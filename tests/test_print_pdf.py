@@ -49,7 +49,7 @@ def live_server(app):
         return app(environ, start_response)
 
     server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     holder["base"] = f"http://127.0.0.1:{server.server_port}"
     yield holder
