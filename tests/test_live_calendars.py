@@ -75,6 +75,18 @@ def test_day_view_places_bars_groups_by_city_and_marks_overlaps(app, live):
     assert mine.axis_end == at(DAY + timedelta(days=1), 0)  # only what the manager sees widens the axis
 
 
+def test_a_capped_day_view_still_counts_every_session(app, live, monkeypatch):
+    hq = live["hq"]
+    book(live["account_a"], hq, start="19:00", end="21:00")
+    book(live["account_b"], hq, start="20:00", end="22:00", anchor="王芳")
+    book(live["account_c"], hq, start="20:00", end="21:00", anchor="赵六")
+    monkeypatch.setattr(calendars, "DAY_VIEW_LIMIT", 2)
+    view = calendars.day_view(hq, DAY, zone=ZONE)
+    assert view.capped and view.total == 3
+    assert sum(len(group) for _code, group in view.groups) == 2
+    assert {h.label: h.count for h in view.hours}["20:00"] == 3
+
+
 def test_day_view_page_draws_the_bars(client, login, live):
     a = book(live["account_a"], live["hq"], start="19:00", end="21:00")
     book(live["account_b"], live["hq"], start="20:00", end="22:00", anchor="王芳", title="滨江夜场")

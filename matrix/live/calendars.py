@@ -280,8 +280,11 @@ def day_view(user: User, day: date, *, zone: str, city: str | None = None) -> Da
     capped = len(sessions) > DAY_VIEW_LIMIT
     sessions = sessions[:DAY_VIEW_LIMIT]
     spans = [(s.starts_at, s.ends_at) for s in sessions]
+    if capped:  # the count and the sessions per hour still cover every session, only the bars stop
+        spans = [tuple(row) for row in db.session.execute(
+            query.with_only_columns(LiveSession.starts_at, LiveSession.ends_at))]
     axis_start, axis_end = day_axis(day, spans, zone)
-    view = DayView(day, axis_start, axis_end, total=len(sessions), capped=capped,
+    view = DayView(day, axis_start, axis_end, total=len(spans), capped=capped,
                    hours=hour_counts(spans, axis_start, axis_end))
     nearby = nearby_counts((s.id, s.store_id, s.store.city_code, s.starts_at, s.ends_at)
                            for s in sessions if s.store is not None)

@@ -1,6 +1,8 @@
 """The chain's live settings and its trailer rules: read with defaults, changed by HQ with an audit entry."""
 from dataclasses import dataclass
 
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -64,7 +66,9 @@ def default_rule() -> TrailerRule:
     if rule is None:
         rule = db.session.scalar(select(TrailerRule).order_by(TrailerRule.id).limit(1))
     if rule is None:
-        rule = TrailerRule(name=_("Standard trailers"), is_default=True, steps=[dict(s) for s in DEFAULT_STEPS])
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):  # stored: the chain's language
+            name = _("Standard trailers")
+        rule = TrailerRule(name=name, is_default=True, steps=[dict(s) for s in DEFAULT_STEPS])
         db.session.add(rule)
         db.session.flush()
     return rule
