@@ -137,3 +137,27 @@ def test_manager_of_another_store_cannot_make_or_revoke(app, client, login, post
     assert post(url_for("plans.ical_create", store_id=store.id)).status_code == 404
     assert post(url_for("plans.ical_revoke", store_id=store.id)).status_code == 404
     assert db.session.scalar(select(CalendarFeed)) is None
+
+
+def test_feed_carries_the_stores_own_live_sessions(app, client, login, post, feed_store, make_user):
+    from matrix.live import services as live
+
+    hq = make_user(Role.OPERATOR)
+    store, account = feed_store["store"], feed_store["account"]
+    day = today("Asia/Shanghai") + timedelta(days=3)
+
+    def book(title, start, end, anchor):
+        values = live.clean_session({"account_id": account.id, "day": day.isoformat(), "start": start, "end": end,
+                                     "title": title, "anchor": anchor, "theme": "羽绒被; 床品"}, actor=hq)
+        return live.schedule_session(values, actor=hq)[0]
+
+    on = book("冬季新品直播", "19:00", "21:00", "李娜")
+    off = book("取消的直播", "10:00", "11:00", "王芳")
+    live.cancel_session(off, actor=hq)
+    login(feed_store["manager"])
+    body = app.test_client().get(_new_feed_url(client, post, store)).get_data(as_text=True).replace("\r\n ", "")
+    event = body.split(f"UID:live-{on.id}@storematrix")[1].split("END:VEVENT")[0]
+    assert "DTSTART:" + on.starts_at.strftime("%Y%m%dT%H%M%SZ") in event and "DTEND:" in event
+    assert "Live: 冬季新品直播" in event and "羽绒被\\; 床品" in event and "STATUS:CONFIRMED" in event
+    cancelled = body.split(f"UID:live-{off.id}@storematrix")[1].split("END:VEVENT")[0]
+    assert "STATUS:CANCELLED" in cancelled

@@ -16,6 +16,7 @@ from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.errors import NotFound
 from matrix.extensions import db
+from matrix.live.models import LiveSession, SessionStatus
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store
 from matrix.planning.models import Approval, CalendarFeed, ContentItem, ItemStatus
@@ -90,6 +91,16 @@ def feed_items(store_id: int, today: date) -> list[ContentItem]:
         .order_by(ContentItem.day, ContentItem.slot, ContentItem.id)))
 
 
+def feed_sessions(store_id: int, today: date) -> list[LiveSession]:
+    """The store's own live sessions in the same window, cancelled ones included (the phone then drops them)."""
+    start = datetime.combine(today - timedelta(days=DAYS_BACK), datetime.min.time(), tzinfo=timezone.utc)
+    return list(db.session.scalars(
+        select(LiveSession).where(LiveSession.store_id == store_id, LiveSession.starts_at >= start,
+                                  LiveSession.starts_at < start + timedelta(days=DAYS_BACK + DAYS_AHEAD + 2))
+        .options(selectinload(LiveSession.account).selectinload(Account.platform))
+        .order_by(LiveSession.starts_at, LiveSession.id)))
+
+
 def escape_text(value: str) -> str:
     """RFC 5545 3.3.11 TEXT: backslash, semicolon, comma and newlines escaped."""
     value = (value or "").replace("\r\n", "\n").replace("\r", "\n")
@@ -129,7 +140,20 @@ def _event(item: ContentItem, *, zone: str, locale: str, now: datetime) -> list[
     return lines + ["END:VEVENT"]
 
 
-def calendar_text(store: Store, items: list[ContentItem], *, zone: str, locale: str, now: datetime) -> str:
+def _session_event(session: LiveSession, *, locale: str, now: datetime) -> list[str]:
+    platform = session.account.platform.label(locale)
+    summary = _("Live: %(title)s", title=session.title) + f" · {platform} @{session.account.handle}"
+    description = "\n".join(part for part in (session.theme, _("Anchor: %(name)s", name=session.anchor)) if part)
+    return ["BEGIN:VEVENT", f"UID:live-{session.id}@storematrix", f"DTSTAMP:{_utc(now)}",
+            f"LAST-MODIFIED:{_utc(session.updated_at or now)}", f"DTSTART:{_utc(session.starts_at)}",
+            f"DTEND:{_utc(session.ends_at)}", f"SUMMARY:{escape_text(summary)}",
+            f"DESCRIPTION:{escape_text(description)}",
+            "STATUS:" + ("CANCELLED" if session.status == SessionStatus.CANCELLED else "CONFIRMED"),
+            "END:VEVENT"]
+
+
+def calendar_text(store: Store, items: list[ContentItem], *, zone: str, locale: str, now: datetime,
+                  sessions: list[LiveSession] = ()) -> str:
     """The whole VCALENDAR, CRLF line ends, every line folded."""
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//StoreMatrix//Weekly content plan//EN",
              "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
@@ -137,5 +161,7 @@ def calendar_text(store: Store, items: list[ContentItem], *, zone: str, locale: 
              f"X-WR-TIMEZONE:{zone}"]
     for item in items:
         lines += _event(item, zone=zone, locale=locale, now=now)
+    for session in sessions:
+        lines += _session_event(session, locale=locale, now=now)
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines)

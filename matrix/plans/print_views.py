@@ -100,13 +100,14 @@ def ical_revoke(store_id: int):
 
 @bp.get("/ical/<token>.ics", endpoint="ical")
 def calendar_feed(token: str):
-    """The store's items from a week back to four weeks ahead, for staff phones; the token is the key."""
+    """The store's items and live sessions from a week back to four weeks ahead, for staff phones; the token is the key."""
     store = ical.feed_store(token)
     if store is None:
         abort(404)
     now, zone = utcnow(), chain_zone()
-    text = ical.calendar_text(store, ical.feed_items(store.id, today(zone)), zone=zone,
-                              locale=str(get_locale()), now=now)
+    day = today(zone)
+    text = ical.calendar_text(store, ical.feed_items(store.id, day), zone=zone, locale=str(get_locale()), now=now,
+                              sessions=ical.feed_sessions(store.id, day))
     return Response(text, mimetype="text/calendar", headers={
         "Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex",
         "Content-Disposition": f'inline; filename="store-{store.id}.ics"'})
