@@ -97,14 +97,15 @@ def check(candidates: list[Booking], *, nearby_km: float) -> dict[object, Findin
                                excluding=[c.session_id for c in candidates if c.session_id])
     everyone = sorted(stored + candidates, key=lambda b: b.starts_at)
     sites = store_sites(b.store_id for b in everyone)
-    new = {c.key for c in candidates}
+    # Candidates by identity, not key: an import's line number may equal a stored session's id.
+    new = {id(c) for c in candidates}
     running: list[Booking] = []
     for booking in everyone:
         running = [r for r in running if r.ends_at > booking.starts_at]
         for other in running:
-            if booking.key in new:
+            if id(booking) in new:
                 _compare(booking, other, findings[booking.key], sites, nearby_km)
-            if other.key in new:
+            if id(other) in new:
                 _compare(other, booking, findings[other.key], sites, nearby_km)
         running.append(booking)
     return findings

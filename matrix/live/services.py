@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import text
 
 from matrix.accounts.models import Account, AccountStatus
 from matrix.accounts.values import check_platform_url
@@ -30,6 +31,7 @@ AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "st
 BOOKABLE = (AccountStatus.ACTIVE, AccountStatus.INCUBATING, AccountStatus.RESTRICTED)
 LIMITS = {"title": 160, "theme": 2000, "anchor": 80}
 RESULTS = ("peak_viewers", "new_followers", "orders", "leads")
+BOOKING_LOCK = 0x6C697665  # "live": the PostgreSQL advisory lock every booking check takes
 NEXT = {SessionStatus.SCHEDULED: (SessionStatus.LIVE, SessionStatus.DONE, SessionStatus.CANCELLED),
         SessionStatus.LIVE: (SessionStatus.DONE,)}
 
@@ -122,7 +124,16 @@ def booking(values: SessionValues, *, key, session_id: int | None = None) -> Boo
                    fold_anchor(values.anchor), values.starts_at, values.ends_at)
 
 
+def lock_bookings() -> None:
+    """Hold the chain's one booking lock until commit or rollback: two requests (processes, a form and an
+    import) could otherwise both find an account or anchor free and both book it. SQLite serves development."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOKING_LOCK})
+
+
 def _check(values: SessionValues, *, session_id: int | None, accept_nearby: bool) -> list[int]:
+    lock_bookings()
     found = conflicts.check([booking(values, key=0, session_id=session_id)],
                             nearby_km=live_settings().nearby_km)[0]
     if found.errors or (found.nearby and not accept_nearby):
@@ -214,6 +225,9 @@ def set_status(session: LiveSession, status: str, *, actor: User) -> None:
         return
     if status not in NEXT.get(session.status, ()):
         raise DomainError(_("This session cannot change to that status any more."))
+    if status == SessionStatus.DONE and session.status == SessionStatus.SCHEDULED and session.starts_at > utcnow():
+        # Done is never synced: its planned trailers would keep announcing a session that did not happen.
+        raise DomainError(_("A session that has not started cannot be done: move it or cancel it."))
     before = audit.snapshot(session, AUDITED)
     session.status = status
     _audit(actor, "status", session, before, None)
@@ -273,6 +287,7 @@ def schedule_many(batch: list[SessionValues], *, actor: User, accept_nearby: boo
                   commit: bool = True) -> BatchReport:
     """Book many sessions at once (an import, a week): all or nothing, conflicts checked among them too."""
     report = BatchReport()
+    lock_bookings()
     found = conflicts.check([booking(v, key=v.key) for v in batch], nearby_km=live_settings().nearby_km)
     for values in batch:
         f = found[values.key]

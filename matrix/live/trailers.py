@@ -246,8 +246,8 @@ class _Sync:
         else:
             placed = (want.day, want.slot) != (item.day, item.slot)
             changes.update(day=want.day, slot=want.slot, store_id=want.store_id)
-            if item.status == ItemStatus.CANCELLED:
-                changes.update(status=ItemStatus.PLANNED, flag=None)
+            if item.status == ItemStatus.CANCELLED:  # revived with the rule's texts, so no longer the store's
+                changes.update(status=ItemStatus.PLANNED, flag=None, edited_by_store=False)
                 self.report.revived += 1
             elif placed:
                 self.report.moved += 1
