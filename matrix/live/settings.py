@@ -1,12 +1,11 @@
 """The chain's live settings and its trailer rules: read with defaults, changed by HQ with an audit entry."""
 from dataclasses import dataclass
 
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from matrix.audit import services as audit
+from matrix.chain import chain_language
 from matrix.auth.models import User
 from matrix.errors import DomainError
 from matrix.extensions import db
@@ -66,7 +65,7 @@ def default_rule() -> TrailerRule:
     if rule is None:
         rule = db.session.scalar(select(TrailerRule).order_by(TrailerRule.id).limit(1))
     if rule is None:
-        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):  # stored: the chain's language
+        with chain_language():  # stored: the chain's language
             name = _("Standard trailers")
         rule = TrailerRule(name=name, is_default=True, steps=[dict(s) for s in DEFAULT_STEPS])
         db.session.add(rule)

@@ -19,11 +19,11 @@ from enum import Enum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from flask_babel import force_locale, format_datetime, get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
+from matrix.chain import chain_language, chain_zone
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.audience import Audience
@@ -31,6 +31,7 @@ from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
 from matrix.models import utcnow
 from matrix.planning import sandbox
+from matrix.planning.bulk import can_copy, copy_rows
 from matrix.planning.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.regions.services import region_name
 
@@ -90,13 +91,9 @@ def trailer_key(session_id: int, account_id: int, minutes: int) -> str:
     return f"live:{session_id}:{account_id}:{minutes}"
 
 
-def chain_zone() -> str:
-    return current_app.config["MATRIX_TIMEZONE"]
-
-
-def _chain_text(message_factory):
+def chain_text(message_factory):
     """Stored notes are written in the chain's language, whoever triggered them."""
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with chain_language():
         return message_factory()
 
 
@@ -155,7 +152,7 @@ class _Sync:
         zone = ZoneInfo(self.zone)
         scheduled = [s for s in self.sessions if s.status == SessionStatus.SCHEDULED]
         minutes = {int(step["minutes"]) for s in scheduled for step in self.rule_of[s.id].steps}
-        self.starts_labels, self.offset_labels = _chain_text(lambda: (
+        self.starts_labels, self.offset_labels = chain_text(lambda: (
             {s.id: starts_label(s.starts_at.astimezone(zone)) for s in scheduled},
             {m: offset_label(m) for m in minutes}))
 
@@ -222,10 +219,10 @@ class _Sync:
 
     def _flag(self, session: LiveSession) -> str:
         if session.status == SessionStatus.CANCELLED:
-            return _chain_text(lambda: _("The session “%(title)s” was cancelled: this trailer announces it.",
+            return chain_text(lambda: _("The session “%(title)s” was cancelled: this trailer announces it.",
                                          title=session.title))
-        when = _chain_text(lambda: format_datetime(session.starts_at, "yyyy-MM-dd HH:mm"))
-        return _chain_text(lambda: _("The session “%(title)s” moved to %(when)s: this trailer announces the old "
+        when = chain_text(lambda: format_datetime(session.starts_at, "yyyy-MM-dd HH:mm"))
+        return chain_text(lambda: _("The session “%(title)s” moved to %(when)s: this trailer announces the old "
                                      "time.", title=session.title, when=when))
 
     def _reconcile(self, session: LiveSession, item, want: Wanted | None) -> None:
@@ -252,13 +249,13 @@ class _Sync:
             elif placed:
                 self.report.moved += 1
             if item.status == ItemStatus.SHOT and moved:
-                changes["flag"] = _chain_text(lambda: _("The session moved after this trailer was shot: check that "
+                changes["flag"] = chain_text(lambda: _("The session moved after this trailer was shot: check that "
                                                         "the video announces %(when)s.", when=format_datetime(
                                                             session.starts_at, "yyyy-MM-dd HH:mm")))
                 self.report.flagged += 1
             elif item.edited_by_store and item.status != ItemStatus.CANCELLED:
                 if moved:
-                    changes["flag"] = _chain_text(lambda: _("The session moved: check the time in your text."))
+                    changes["flag"] = chain_text(lambda: _("The session moved: check the time in your text."))
                     self.report.flagged += 1
             else:
                 changes.update(zip(TEXT_FIELDS, want.texts))
@@ -270,7 +267,7 @@ class _Sync:
 
     def _flush(self) -> None:
         connection = db.session.connection()
-        if self.inserts and connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        if self.inserts and can_copy(connection):
             _copy_items(connection, self.inserts)
         else:
             # The table's INSERT, not the ORM's: the ORM leaves out None columns, so the brand account's rows
@@ -291,10 +288,7 @@ def _copy_items(connection, rows: list[dict]) -> None:
     """New trailers through COPY on PostgreSQL with psycopg (as planning/bulk.py does for campaign items):
     about 1 s of the 22,000 rows of a 2,000-session week against executemany."""
     columns = list(rows[0])
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {ContentItem.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_copy_value(row[name]) for name in columns])
+    copy_rows(connection, columns, ([_copy_value(row[name]) for name in columns] for row in rows))
 
 
 def _copy_value(value):

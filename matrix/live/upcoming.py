@@ -12,7 +12,7 @@ from matrix.live.models import LiveSession, SessionStatus
 
 def next_sessions(store_ids: Collection[int], monday: date) -> dict[int, str]:
     """Store id -> "11月28日 19:00 冬季新品直播" for the first scheduled session of the week, if any."""
-    from matrix.live.trailers import _chain_text, starts_label
+    from matrix.live.trailers import chain_text, starts_label
 
     zone = ZoneInfo(current_app.config["MATRIX_TIMEZONE"])
     start = datetime.combine(monday, time.min, tzinfo=zone)
@@ -25,5 +25,5 @@ def next_sessions(store_ids: Collection[int], monday: date) -> dict[int, str]:
     found: dict[int, str] = {}
     for store_id, starts_at, title in db.session.execute(query):
         if store_id in store_ids and store_id not in found:
-            found[store_id] = _chain_text(lambda: starts_label(starts_at.astimezone(zone))) + " " + title
+            found[store_id] = chain_text(lambda: starts_label(starts_at.astimezone(zone))) + " " + title
     return found

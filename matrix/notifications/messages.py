@@ -9,9 +9,10 @@ import re
 from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
-from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from matrix.chain import chain_language
 from matrix.leads.models import Lead
 from matrix.regions.services import region_name
 
@@ -95,7 +96,7 @@ def _source(lead: Lead) -> str:
 
 def lead_markdown(lead: Lead, *, store_name: str, link: str) -> dict:
     """The markdown message for the store's group: who, from where, how routed, and a link."""
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with chain_language():
         lines = [
             "### " + _("New lead for %(store)s", store=plain(store_name)),
             "> " + _("Phone: %(phone)s", phone=_masked_phone(lead)),
@@ -111,7 +112,7 @@ def lead_markdown(lead: Lead, *, store_name: str, link: str) -> dict:
 
 def lead_mention(lead: Lead, *, store_name: str, mobiles: list[str]) -> dict:
     """A text message that @-mentions the store's staff by mobile number (markdown cannot)."""
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with chain_language():
         content = _("New lead for %(store)s (%(phone)s): please contact them soon.",
                     store=plain(store_name), phone=re.sub(r"[^0-9*]", "", lead.phone_masked or "") or _("no phone"))
     return {"msgtype": "text", "text": {"content": _fit(content, TEXT_MAX_BYTES),

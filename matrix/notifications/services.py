@@ -80,9 +80,9 @@ def _full_group_with_robot(store_id: int) -> Community | None:
 
 
 def _full_warning(markdown: dict) -> dict:
-    from flask_babel import force_locale
+    from matrix.chain import chain_language
 
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+    with chain_language():
         warning = _("All groups of this store are full: add a group or raise a capacity so new leads can join.")
     content = "> **" + warning + "**\n" + markdown["markdown"]["content"]
     return {"msgtype": "markdown", "markdown": {"content": content}}

@@ -6,7 +6,7 @@ approval and timestamps, so those are written into the statement instead of boun
 insert). On PostgreSQL with psycopg the rows go through COPY, measured about twice as fast as
 executemany for the 140,000 rows of a 10,000-store week.
 """
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
 from sqlalchemy import false, insert, literal_column
@@ -25,7 +25,7 @@ def insert_items(rows: Sequence[tuple], *, campaign_id: int, now: datetime) -> N
         return
     stamp = now.astimezone(timezone.utc).replace(tzinfo=None)  # naive UTC, as UTCDateTime stores it
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+    if can_copy(connection):
         _copy(connection, rows, campaign_id, stamp)
         return
     text = {name: literal_column(f"'{value}'") for name, value in (
@@ -38,15 +38,25 @@ def insert_items(rows: Sequence[tuple], *, campaign_id: int, now: datetime) -> N
         db.session.execute(statement, [dict(zip(NEW_ITEM_COLUMNS, row)) for row in rows[start:start + CHUNK_ROWS]])
 
 
+def can_copy(connection) -> bool:
+    """COPY is used on PostgreSQL through psycopg; other databases get executemany."""
+    return connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg"
+
+
+def copy_rows(connection, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """COPY rows of plain values (enum values, naive UTC times) into content_items, in the caller's transaction."""
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {ContentItem.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def _copy(connection, rows: Sequence[tuple], campaign_id: int, stamp: datetime) -> None:
     shared = (int(campaign_id), ItemSource.CAMPAIGN.value, ItemStatus.PLANNED.value, Approval.NOT_NEEDED.value,
               False, stamp, stamp)
     columns = NEW_ITEM_COLUMNS + ("campaign_id", "source", "status", "approval", "edited_by_store",
                                   "created_at", "updated_at")
     kind = NEW_ITEM_COLUMNS.index("kind")
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY {ContentItem.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                # psycopg writes a Python enum by its name; the column holds the value.
-                copy.write_row((*row[:kind], str(row[kind].value if hasattr(row[kind], "value") else row[kind]),
-                                *row[kind + 1:], *shared))
+    # psycopg writes a Python enum by its name; the column holds the value.
+    copy_rows(connection, columns, ((*row[:kind], str(row[kind].value if hasattr(row[kind], "value") else row[kind]),
+                                     *row[kind + 1:], *shared) for row in rows))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager
 
 from matrix.accounts.forms import city_choices, show_errors
 from matrix.accounts.models import Account, AccountScope, Platform
+from matrix.chain import chain_zone
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
@@ -31,10 +32,6 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 @bp.context_processor
 def _labels():
     return labels() | {"region_name": region_name, "week_string": week_string}
-
-
-def chain_zone() -> str:
-    return current_app.config["MATRIX_TIMEZONE"]
 
 
 def monday_or_404(week: str) -> date:
