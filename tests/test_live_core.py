@@ -325,7 +325,10 @@ def test_a_session_on_another_account_moves_trailers_to_the_new_host(hq, make_st
 
 def test_status_and_results(hq, make_store, make_account):
     account = make_account(make_store())
-    session = book(account, hq)
+    with pytest.raises(DomainError):                                 # ten days ahead: too early to go live
+        services.set_status(book(account, hq), "live", actor=hq)
+    soon = datetime.now(ZoneInfo(ZONE)) + timedelta(minutes=30)
+    session = book(account, hq, day=soon.date(), start=f"{soon:%H:%M}", end=f"{soon + timedelta(hours=1):%H:%M}")
     with pytest.raises(DomainError):
         services.record_results(session, {"orders": "3"}, actor=hq)   # not started yet
     services.set_status(session, "live", actor=hq)
@@ -373,3 +376,30 @@ def test_trailer_rule_names_are_unique_ignoring_case_and_spaces(hq):
         save_rule(None, {"name": " weekend  sale", "steps": steps, "topic": "y"}, actor=hq)
     assert refused.value.field == "name"
     assert save_rule(rule, {"name": "Weekend Sale", "steps": steps, "topic": "z"}, actor=hq).topic == "z"
+
+
+def test_a_published_trailer_loses_its_flag_when_the_session_moves_back(hq, make_store, make_account):
+    account = make_account(make_store())
+    session = book(account, hq)
+    published = next(i for i in trailers(session) if i.generation_key.endswith(":4320"))
+    published.status = ItemStatus.PUBLISHED
+    db.session.commit()
+    services.move_session(session, values(account, hq, start="20:00", end="22:00"), actor=hq)
+    db.session.refresh(published)
+    assert "old time" in published.flag
+    services.move_session(session, values(account, hq), actor=hq)              # back to 19:00
+    db.session.refresh(published)
+    assert published.flag is None and published.status == ItemStatus.PUBLISHED
+
+
+def test_an_accepted_overlap_is_not_asked_again_when_the_session_changes(hq, make_store, make_account):
+    west, east = make_store(), make_store(district="上城区")
+    book(make_account(west), hq, anchor="甲")
+    account = make_account(east)
+    session = book(account, hq, anchor="乙", accept=True)
+    services.move_session(session, values(account, hq, anchor="乙", title="改了标题"), actor=hq)  # no new question
+    third = make_store(district="拱墅区")
+    book(make_account(third), hq, anchor="丙", start="20:30", end="21:30", accept=True)
+    with pytest.raises(services.ScheduleConflict) as warned:                   # a new neighbour: asked again
+        services.move_session(session, values(account, hq, anchor="乙", title="再改"), actor=hq)
+    assert len(warned.value.nearby) == 1 and third.name in warned.value.nearby[0].message

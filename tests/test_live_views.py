@@ -218,8 +218,13 @@ def test_cancel_asks_first_then_cancels_the_trailers(client, login, post, live):
 
 
 def test_go_live_then_mark_done(client, login, post, live):
-    session = book(live["account_a"], live["hq"])
+    far = book(live["account_a"], live["hq"])
+    soon = datetime.now(ZONE) + timedelta(minutes=30)
+    session = book(live["account_a"], live["hq"], day=soon.date(), start=f"{soon:%H:%M}",
+                   end=f"{soon + timedelta(hours=1):%H:%M}")
     login(live["hq"])
+    assert "an hour before its start" in text(post(url_for("live.change_status", session_id=far.id),
+                                                   {"status": "live"}), 422)
     assert post(url_for("live.change_status", session_id=session.id), {"status": "live"}).status_code == 302
     db.session.expire_all()
     assert session.status == SessionStatus.LIVE

@@ -4,8 +4,9 @@ Every create, move and import runs the same checks (conflicts.py): a double-book
 anchor refuses with the other session named; a nearby store live at the same time refuses with
 ScheduleConflict.nearby until the scheduler accepts it. Trailers follow in the same transaction.
 """
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -30,6 +31,7 @@ AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "st
            "new_followers", "orders", "leads", "replay_url", "cancel_reason", "accepted_overlaps"]
 BOOKABLE = (AccountStatus.ACTIVE, AccountStatus.INCUBATING, AccountStatus.RESTRICTED)
 LIMITS = {"title": 160, "theme": 2000, "anchor": 80}
+EARLIEST_LIVE = timedelta(hours=1)  # going live earlier leaves its last trailers announcing a future start
 RESULTS = ("peak_viewers", "new_followers", "orders", "leads")
 BOOKING_LOCK = 0x6C697665  # "live": the PostgreSQL advisory lock every booking check takes
 NEXT = {SessionStatus.SCHEDULED: (SessionStatus.LIVE, SessionStatus.DONE, SessionStatus.CANCELLED),
@@ -132,12 +134,15 @@ def lock_bookings() -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BOOKING_LOCK})
 
 
-def _check(values: SessionValues, *, session_id: int | None, accept_nearby: bool) -> list[int]:
+def _check(values: SessionValues, *, session_id: int | None, accept_nearby: bool,
+           accepted: Collection[int] = ()) -> list[int]:
+    """Refuse double bookings; refuse nearby overlaps unless accepted now or before (`accepted`: session ids)."""
     lock_bookings()
     found = conflicts.check([booking(values, key=0, session_id=session_id)],
                             nearby_km=live_settings().nearby_km)[0]
-    if found.errors or (found.nearby and not accept_nearby):
-        raise ScheduleConflict(found)
+    new = [o for o in found.nearby if o.other_session_id not in accepted]
+    if found.errors or (new and not accept_nearby):
+        raise ScheduleConflict(Findings(found.errors, new))
     return sorted({o.other_session_id for o in found.nearby if o.other_session_id})
 
 
@@ -186,7 +191,8 @@ def move_session(session: LiveSession, values: SessionValues, *, actor: User,
     if session.status != SessionStatus.SCHEDULED:
         raise DomainError(_("Only a scheduled session can be changed."))
     before = audit.snapshot(session, AUDITED)
-    accepted = _check(values, session_id=session.id, accept_nearby=accept_nearby)
+    accepted = _check(values, session_id=session.id, accept_nearby=accept_nearby,
+                      accepted=session.accepted_overlaps or ())
     timing = (session.starts_at, session.ends_at, session.account_id)
     _apply(session, values)
     session.accepted_overlaps = accepted
@@ -225,6 +231,8 @@ def set_status(session: LiveSession, status: str, *, actor: User) -> None:
         return
     if status not in NEXT.get(session.status, ()):
         raise DomainError(_("This session cannot change to that status any more."))
+    if status == SessionStatus.LIVE and session.starts_at - utcnow() > EARLIEST_LIVE:
+        raise DomainError(_("A session goes live at most an hour before its start: move it to start earlier."))
     if status == SessionStatus.DONE and session.status == SessionStatus.SCHEDULED and session.starts_at > utcnow():
         # Done is never synced: its planned trailers would keep announcing a session that did not happen.
         raise DomainError(_("A session that has not started cannot be done: move it or cancel it."))

@@ -1,4 +1,8 @@
-"""Local times of sessions and trailers in the chain's time zone, and the quiet-hours rule."""
+"""Local times of sessions and trailers in the chain's time zone, and the quiet-hours rule.
+
+Offsets are subtracted on the local wall clock. That is exact for China's zones, which keep no
+daylight saving time; a chain in a zone that does would see an offset across the change off by an hour.
+"""
 import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo

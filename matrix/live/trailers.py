@@ -143,7 +143,10 @@ class _Sync:
             for row in db.session.execute(select(columns.id, columns.session_id, columns.generation_key,
                                                  columns.status, columns.edited_by_store, columns.day, columns.slot,
                                                  columns.topic, columns.caption, columns.hashtags, columns.flag)
-                                          .where(columns.session_id.in_(ids[start:start + CHUNK]))):
+                                          .where(columns.session_id.in_(ids[start:start + CHUNK]))
+                                          # A store marking a trailer published meanwhile waits for this sync
+                                          # instead of being overwritten by it (PostgreSQL; SQLite has one writer).
+                                          .with_for_update()):
                 out.setdefault(row.session_id, {})[row.generation_key] = row
         return out
 
@@ -229,9 +232,14 @@ class _Sync:
         moved = session.id in self.moved or session.status == SessionStatus.CANCELLED
         changes: dict = {}
         if item.status == ItemStatus.PUBLISHED:
-            if moved:
+            # Published trailers are never moved. One the session's new time still wants at its own day and
+            # slot announces (near enough) the right time again, e.g. after a move and a move back.
+            back_in_place = want is not None and (want.day, want.slot) == (item.day, item.slot)
+            if session.status == SessionStatus.CANCELLED or (moved and not back_in_place):
                 changes["flag"] = self._flag(session)
                 self.report.flagged += 1
+            elif moved and item.flag:
+                changes["flag"] = None
         elif item.status == ItemStatus.SKIPPED:
             return
         elif want is None or (want.due < self.now and (want.day, want.slot) != (item.day, item.slot)):
