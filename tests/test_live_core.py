@@ -403,3 +403,19 @@ def test_an_accepted_overlap_is_not_asked_again_when_the_session_changes(hq, mak
     with pytest.raises(services.ScheduleConflict) as warned:                   # a new neighbour: asked again
         services.move_session(session, values(account, hq, anchor="乙", title="再改"), actor=hq)
     assert len(warned.value.nearby) == 1 and third.name in warned.value.nearby[0].message
+
+
+def test_a_manager_books_with_the_default_rule_or_the_one_hq_gave(hq, make_user, make_store, make_account):
+    store = make_store()
+    manager = make_user(Role.STORE_MANAGER, stores=[store])
+    account = make_account(store)
+    default = default_rule()
+    special = save_rule(None, {"name": "品牌加推", "steps": [{"offset": "1d", "brand": "y"}], "topic": "x"}, actor=hq)
+    assert values(account, manager, rule_id=default.id).rule_id == default.id
+    with pytest.raises(DomainError) as refused:
+        values(account, manager, rule_id=special.id)
+    assert refused.value.field == "rule_id"
+    kept = services.clean_session({"account_id": account.id, "day": DAY.isoformat(), "start": "19:00", "end": "20:00",
+                                   "title": "t", "anchor": "a", "rule_id": special.id}, actor=manager,
+                                  current_rule_id=special.id)
+    assert kept.rule_id == special.id

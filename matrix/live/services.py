@@ -21,7 +21,7 @@ from matrix.extensions import db
 from matrix.live import conflicts
 from matrix.live.conflicts import Booking, Findings, fold_anchor
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
-from matrix.live.settings import live_settings
+from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import session_span
 from matrix.live.trailers import TrailerReport, sync_trailers
 from matrix.models import utcnow
@@ -79,9 +79,12 @@ def _account(actor: User, account_id) -> Account:
     return account
 
 
-def clean_session(values: dict, *, actor: User, account: Account | None = None) -> SessionValues:
+def clean_session(values: dict, *, actor: User, account: Account | None = None,
+                  current_rule_id: int | None = None) -> SessionValues:
     """Check a session's values; HQ may book any account, a manager only their stores' accounts.
 
+    Trailer rules are HQ's: a manager gets the default rule, or keeps the rule HQ gave the session
+    being edited (`current_rule_id`), since a rule can put trailers on the brand and neighbours' plans.
     An import passes `account`, loaded in bulk through visible_accounts(actor), instead of its id.
     """
     account = account or _account(actor, values.get("account_id"))
@@ -115,6 +118,9 @@ def clean_session(values: dict, *, actor: User, account: Account | None = None) 
             rule_id = None
         if rule_id is None or db.session.get(TrailerRule, rule_id) is None:
             raise DomainError(_("Choose a trailer rule."), field="rule_id")
+        if not actor.is_hq and rule_id not in (default_rule().id, current_rule_id):
+            raise DomainError(_("Headquarters chooses the trailer rule; your session uses the default one."),
+                              field="rule_id")
     return SessionValues(account, starts_at, ends_at, cleaned["title"], cleaned["theme"], cleaned["anchor"], rule_id)
 
 
