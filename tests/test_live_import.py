@@ -17,6 +17,7 @@ from matrix.live.models import TrailerRule, LiveSession
 from matrix.live.session_import import plan_session_import
 from matrix.live.settings import save_rule
 from matrix.planning.models import ContentItem, ContentKind
+from matrix.planning.weeks import week_string
 
 DAY = (datetime.now(timezone.utc) + timedelta(days=10)).date()
 HEADER = "平台,账号,日期,开始时间,结束时间,标题,主题,主播,预告规则\n"
@@ -76,7 +77,8 @@ def test_a_good_file_schedules_every_session_with_its_trailers(client, post, hq,
     preview = client.get(url).get_data(as_text=True)
     assert "qimu_hz1" in preview and "HZ-001 杭州西湖店" in preview
     response = confirm(client, post, url)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/live/")
+    # The list opens on the week of the imported sessions, not on this week.
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/live/?week={week_string(DAY)}")
     stored = db.session.scalars(select(LiveSession).order_by(LiveSession.starts_at)).all()
     assert [(s.account_id, s.anchor, s.rule_id) for s in stored] == [(chain["hz1"].id, "李娜", None),
                                                                     (chain["sh"].id, "王芳", rule.id)]

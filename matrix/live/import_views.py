@@ -10,13 +10,16 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
+from matrix.chain import chain_zone
 from matrix.errors import DomainError
 from matrix.imports.exports import to_csv, to_xlsx
 from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.live import session_import as importer
+from matrix.live.calendars import local_day
 from matrix.live.views import bp
 from matrix.permissions import hq_required
+from matrix.planning.weeks import week_string
 
 SHOWN_ROWS = 500  # the counts cover every row
 TEMPLATE_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -124,7 +127,10 @@ def import_confirm(token: str):
         message += " " + _("%(n)d trailers were not created because their time has already passed.",
                            n=trailers.too_late)
     flash(message, "success")
-    return redirect(url_for("live.index"))
+    # Open the list on the week of the first imported session, not on this week (which may show none of them).
+    first = min((s.starts_at for s in report.sessions), default=None)
+    week = week_string(local_day(first, chain_zone())) if first else None
+    return redirect(url_for("live.index", week=week))
 
 
 @bp.post("/import/<token>/discard")

@@ -120,6 +120,9 @@ def _save(form: SessionForm, session: LiveSession | None, capped: bool):
         _failed(form, e)
         return _session_form_page(form, session, capped=capped, status=422)
     flash((_("Session scheduled.") if session is None else _("Session changed.")) + " " + report.summary(), "success")
+    if report.too_late:  # say why a trailer the rule wants is missing (its time had passed)
+        flash(_("%(n)d trailers were not created because their time has already passed.", n=report.too_late),
+              "warning")
     if report.failures:
         flash(_("Some trailer texts could not be written: %(failures)s", failures="; ".join(report.failures[:3])),
               "warning")
