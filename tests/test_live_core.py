@@ -273,8 +273,11 @@ def test_moving_a_session_moves_rewrites_flags_and_leaves_per_status(hq, make_st
     db.session.commit()
     _session, report = services.move_session(session, values(account, hq, day=DAY + timedelta(days=1), start="20:00",
                                                              end="22:00"), actor=hq)
-    after = {int(i.generation_key.rsplit(":", 1)[1]): i for i in trailers(session)}
-    assert (after[4320].day, after[4320].slot) == before[4320] and "old time" in after[4320].flag     # published
+    retired = [i for i in trailers(session) if ":old" in i.generation_key]
+    after = {int(i.generation_key.rsplit(":", 1)[1]): i for i in trailers(session) if ":old" not in i.generation_key}
+    assert [(i.id, i.day, i.slot) for i in retired] == [(items[4320].id, *before[4320])]               # published
+    assert "old time" in retired[0].flag and retired[0].status == ItemStatus.PUBLISHED
+    assert after[4320].status == ItemStatus.PLANNED and after[4320].day == before[4320][0] + timedelta(days=1)
     assert after[1440].day == before[1440][0] + timedelta(days=1) and "shot" in after[1440].flag       # shot
     assert after[1440].status == ItemStatus.SHOT
     assert after[180].caption == "我们自己写的" and after[180].slot == "17:00" and after[180].flag     # edited
@@ -387,9 +390,16 @@ def test_a_published_trailer_loses_its_flag_when_the_session_moves_back(hq, make
     services.move_session(session, values(account, hq, start="20:00", end="22:00"), actor=hq)
     db.session.refresh(published)
     assert "old time" in published.flag
+    replacement = next(i for i in trailers(session) if i.generation_key.endswith(":4320"))
+    assert replacement.status == ItemStatus.PLANNED and replacement.slot == "20:00"     # the host posts again
     services.move_session(session, values(account, hq), actor=hq)              # back to 19:00
     db.session.refresh(published)
+    db.session.refresh(replacement)
     assert published.flag is None and published.status == ItemStatus.PUBLISHED
+    assert replacement.status == ItemStatus.CANCELLED                          # the old post is right again
+    services.cancel_session(session, actor=hq)
+    db.session.refresh(published)
+    assert "cancelled" in published.flag
 
 
 def test_an_accepted_overlap_is_not_asked_again_when_the_session_changes(hq, make_store, make_account):

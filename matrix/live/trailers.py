@@ -6,7 +6,8 @@ in bulk (a whole imported week at once). An item is found again by its generatio
 
 - planned: moved to its new time and re-written (when a store edited the text: moved and flagged);
 - shot: moved and flagged, because the video may announce the old time;
-- published: left alone and flagged when the session moved or was cancelled;
+- published: left alone and flagged when the session moved or was cancelled; after a move its key is
+  retired ("…:old<id>") and the account gets a new trailer for the new time; moving back clears the flag;
 - skipped: left alone; cancelled: brought back when the rule wants it again;
 - no longer wanted (a cancelled session, a step now in the past, an account that left the audience):
   planned and shot ones are cancelled, published ones flagged.
@@ -129,8 +130,12 @@ class _Sync:
             if session.status in (SessionStatus.LIVE, SessionStatus.DONE):
                 continue  # on air or over: its trailers are history
             mine = existing.get(session.id, {})
+            for key, item in mine.items():  # first the posts retired by an earlier move (see _reconcile)
+                if ":old" in key:
+                    self._reconcile_retired(session, item, wanted)
             for key, item in mine.items():
-                self._reconcile(session, item, wanted.pop(key, None))
+                if ":old" not in key:
+                    self._reconcile(session, item, wanted.pop(key, None))
             for key, want in wanted.items():
                 self._insert(session, key, want)
         self._flush()
@@ -228,6 +233,20 @@ class _Sync:
         return chain_text(lambda: _("The session “%(title)s” moved to %(when)s: this trailer announces the old "
                                      "time.", title=session.title, when=when))
 
+    def _reconcile_retired(self, session: LiveSession, item, wanted: dict[str, Wanted]) -> None:
+        """A published trailer an earlier move replaced: right again when the session is back at its time."""
+        cancelled = session.status == SessionStatus.CANCELLED
+        if item.status != ItemStatus.PUBLISHED or not (cancelled or session.id in self.moved):
+            return
+        key = item.generation_key.split(":old")[0]
+        want = None if cancelled else wanted.get(key)
+        if want is not None and (want.day, want.slot) == (item.day, item.slot):
+            wanted.pop(key)  # its replacement is no longer needed: cancelled below as not wanted
+            self.updates.append({"id": item.id, "flag": None, "updated_at": self.now})
+        else:
+            self.updates.append({"id": item.id, "flag": self._flag(session), "updated_at": self.now})
+            self.report.flagged += 1
+
     def _reconcile(self, session: LiveSession, item, want: Wanted | None) -> None:
         moved = session.id in self.moved or session.status == SessionStatus.CANCELLED
         changes: dict = {}
@@ -238,6 +257,10 @@ class _Sync:
             if session.status == SessionStatus.CANCELLED or (moved and not back_in_place):
                 changes["flag"] = self._flag(session)
                 self.report.flagged += 1
+                if session.status != SessionStatus.CANCELLED and want is not None and want.due >= self.now:
+                    # The old post stays on record under another key; the account posts again for the new time.
+                    changes["generation_key"] = f"{item.generation_key}:old{item.id}"
+                    self._insert(session, item.generation_key, want)
             elif moved and item.flag:
                 changes["flag"] = None
         elif item.status == ItemStatus.SKIPPED:
@@ -274,6 +297,13 @@ class _Sync:
             self.updates.append(changes)
 
     def _flush(self) -> None:
+        # Updates first: a published trailer gives up its key before its replacement takes it.
+        groups: dict[tuple, list[dict]] = {}  # bulk UPDATE by primary key wants the same keys in every row
+        for row in self.updates:
+            groups.setdefault(tuple(sorted(row)), []).append(row)
+        for rows in groups.values():
+            for start in range(0, len(rows), CHUNK):
+                db.session.execute(update(ContentItem), rows[start:start + CHUNK])
         connection = db.session.connection()
         if self.inserts and can_copy(connection):
             _copy_items(connection, self.inserts)
@@ -282,13 +312,6 @@ class _Sync:
             # (no store) split the rows into a statement per run, about three per session.
             for start in range(0, len(self.inserts), CHUNK):
                 db.session.execute(insert(ContentItem.__table__), self.inserts[start:start + CHUNK])
-        # Bulk UPDATE by primary key wants the same keys in every row: group by key set.
-        groups: dict[tuple, list[dict]] = {}
-        for row in self.updates:
-            groups.setdefault(tuple(sorted(row)), []).append(row)
-        for rows in groups.values():
-            for start in range(0, len(rows), CHUNK):
-                db.session.execute(update(ContentItem), rows[start:start + CHUNK])
         self.inserts, self.updates = [], []
 
 
