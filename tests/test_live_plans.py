@@ -85,3 +85,15 @@ def test_the_audit_log_names_live_sessions(client, login, chain):
     login(chain["hq"])
     page = client.get("/audit/?entity=live_session").get_data(as_text=True)
     assert "Live session" in page and "冬季新品直播" in page
+
+
+def test_a_trailer_cannot_move_past_its_session(client, login, post, chain):
+    from matrix.errors import DomainError
+    from matrix.plans import services as plans
+
+    trailer = _trailers(chain["session"], chain["sibling_account"])[-1]          # the 3-hours-before one, 16:00
+    with pytest.raises(DomainError) as refused:
+        plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="19:00")      # the session's start
+    assert refused.value.field == "day"
+    plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="18:30")
+    assert trailer.slot == "18:30" and trailer.edited_by_store

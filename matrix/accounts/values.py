@@ -2,7 +2,7 @@
 import re
 from urllib.parse import urlsplit
 
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from sqlalchemy import select
 
 from matrix.accounts.models import AccountScope, AccountStatus, Platform
@@ -94,7 +94,7 @@ def check_platform_url(url: str, platform: Platform) -> str:
     host = parts.hostname.lower()
     if hosts and not any(host == h or host.endswith("." + h) for h in hosts):
         raise DomainError(_("“%(value)s” is not a %(platform)s address (expected %(hosts)s).",
-                            value=url, platform=platform.name_en, hosts=", ".join(hosts)))
+                            value=url, platform=platform.label(str(get_locale())), hosts=", ".join(hosts)))
     return url
 
 

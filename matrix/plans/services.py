@@ -9,6 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -110,13 +111,28 @@ def move_item(item: ContentItem, *, actor: User, day: date, slot: str) -> dict:
     if monday_of(day) != monday_of(item.day):
         raise DomainError(_("An item moves only within its week (%(week)s); add a new item for another week.",
                             week=week_string(item.day)), field="day")
+    slot = clean_slot(slot)
+    if item.session_id is not None:
+        _before_the_session(item, day, slot)
     before = audit.snapshot(item, AUDITED_FIELDS)
-    item.day, item.slot = day, clean_slot(slot)
+    item.day, item.slot = day, slot
     if db.session.is_modified(item):
         item.edited_by_store = True  # regenerating must not move it back
     changes = _record(actor, "move", item, before)
     db.session.commit()
     return changes
+
+
+def _before_the_session(item: ContentItem, day: date, slot: str) -> None:
+    """A trailer announces its session: it cannot go out once the session has started."""
+    from flask import current_app
+
+    from matrix.live.models import LiveSession
+
+    session = db.session.get(LiveSession, item.session_id)
+    if session is not None and starts_at(day, slot, current_app.config["MATRIX_TIMEZONE"]) >= session.starts_at:
+        raise DomainError(_("A trailer goes out before its live session starts (%(when)s).",
+                            when=format_datetime(session.starts_at, "yyyy-MM-dd HH:mm")), field="day")
 
 
 def approval_required(store: Store, platform_id: int, day: date) -> bool:
