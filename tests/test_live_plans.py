@@ -97,3 +97,17 @@ def test_a_trailer_cannot_move_past_its_session(client, login, post, chain):
     assert refused.value.field == "day"
     plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="18:30")
     assert trailer.slot == "18:30" and trailer.edited_by_store
+
+
+def test_the_hosts_week_and_print_show_its_own_session_and_the_siblings_name_the_host(client, login, chain):
+    host, sibling, session = chain["host"], chain["sibling"], chain["session"]
+    week = week_string(DAY)
+    login(chain["hq"])
+    page = client.get(f"/plans/{host.id}/{week}").get_data(as_text=True)
+    assert "Our live sessions this week" in page and f'href="/live/{session.id}"' in page
+    printed = client.get(f"/plans/{host.id}/{week}/print").get_data(as_text=True)
+    assert "We go live" in printed and "19:00–21:00" in printed and "Anchor: 李娜" in printed
+    neighbour = client.get(f"/plans/{sibling.id}/{week}/print").get_data(as_text=True)
+    assert "We go live" not in neighbour and "for 西湖店, live" in neighbour
+    services.cancel_session(session, actor=chain["hq"])
+    assert "We go live" not in client.get(f"/plans/{host.id}/{week}/print").get_data(as_text=True)

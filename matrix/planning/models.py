@@ -131,6 +131,7 @@ class ContentItem(Base):
     store: Mapped["Store | None"] = relationship()  # noqa: F821
     account: Mapped["Account | None"] = relationship()  # noqa: F821
     campaign: Mapped[Campaign | None] = relationship()
+    live_session: Mapped["LiveSession | None"] = relationship()  # noqa: F821 - what a trailer announces
 
 
 class CalendarFeed(Base):

@@ -1,6 +1,7 @@
 """The week of one or many stores as the screen and the wall print show it, and the group QR code."""
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import segno
 from markupsafe import Markup
@@ -8,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from matrix.accounts.models import Account
+from matrix.chain import chain_zone
 from matrix.communities.models import Community
+from matrix.live.models import LiveSession, SessionStatus
 from matrix.extensions import db
 from matrix.planning.models import Approval, ContentItem, ContentKind, ItemStatus
 from matrix.planning.weeks import week_days
@@ -25,6 +28,7 @@ class StoreWeek:
     monday: date
     items: list[ContentItem]
     community: Community | None = None
+    sessions: list[LiveSession] = field(default_factory=list)  # the store's own live sessions that week
     days: list[tuple[date, list[ContentItem]]] = field(init=False)
 
     def __post_init__(self):
@@ -65,13 +69,28 @@ def week_items(store_ids: list[int], monday: date, *, printable: bool = False) -
     query = (select(ContentItem)
              .where(ContentItem.store_id.in_(store_ids), ContentItem.day >= monday,
                     ContentItem.day <= monday + timedelta(days=6))
-             .options(selectinload(ContentItem.account).selectinload(Account.platform))
+             .options(selectinload(ContentItem.account).selectinload(Account.platform),
+                      selectinload(ContentItem.live_session).selectinload(LiveSession.store))
              .order_by(ContentItem.day, ContentItem.slot, ContentItem.account_id, ContentItem.id))
     if printable:  # the wall plan shows only what the staff should still do or did
         query = query.where(ContentItem.approval != Approval.REJECTED, ContentItem.status != ItemStatus.CANCELLED)
     found: dict[int, list[ContentItem]] = {store_id: [] for store_id in store_ids}
     for item in db.session.scalars(query):
         found[item.store_id].append(item)
+    return found
+
+
+def week_sessions(store_ids: list[int], monday: date) -> dict[int, list[LiveSession]]:
+    """Store id -> its accounts' live sessions starting in the local week, cancelled ones left out (one query)."""
+    start = datetime.combine(monday, time.min, tzinfo=ZoneInfo(chain_zone()))
+    found: dict[int, list[LiveSession]] = {store_id: [] for store_id in store_ids}
+    for session in db.session.scalars(
+            select(LiveSession).where(LiveSession.store_id.in_(store_ids), LiveSession.starts_at >= start,
+                                      LiveSession.starts_at < start + timedelta(days=7),
+                                      LiveSession.status != SessionStatus.CANCELLED)
+            .options(selectinload(LiveSession.account).selectinload(Account.platform))
+            .order_by(LiveSession.starts_at, LiveSession.id)):
+        found[session.store_id].append(session)
     return found
 
 
@@ -93,4 +112,6 @@ def store_weeks(stores: list[Store], monday: date, *, printable: bool = True) ->
     ids = [store.id for store in stores]
     items = week_items(ids, monday, printable=printable)
     communities = current_communities(ids) if printable else {}
-    return [StoreWeek(store, monday, items[store.id], communities.get(store.id)) for store in stores]
+    sessions = week_sessions(ids, monday)
+    return [StoreWeek(store, monday, items[store.id], communities.get(store.id), sessions[store.id])
+            for store in stores]
