@@ -316,3 +316,47 @@ def test_bad_week_is_said_not_crashed(client, login, live):
     login(live["hq"])
     html = text(client.get(url_for("live.index", week="2026-W99")), 200)
     assert "has no week 99" in html
+
+
+def test_narrowing_the_account_list_keeps_what_was_typed(client, login, post, live):
+    login(live["hq"])
+    response = post(url_for("live.new"), {**form(live["account_a"], title="保留我的标题", anchor="保留主播"),
+                                          "narrow": "1", "narrow_q": "sh_xuhui"})
+    html = text(response, 200)
+    assert 'value="保留我的标题"' in html and 'value="保留主播"' in html and "@sh_xuhui" in html
+    assert count_sessions() == 0
+
+
+def test_a_stale_edit_form_does_not_overwrite_a_newer_change(client, login, post, live):
+    session = book(live["account_a"], live["hq"])
+    login(live["hq"])
+    opened = text(client.get(url_for("live.edit", session_id=session.id)), 200)
+    assert f'name="version" type="hidden" value="{session.version}"' in opened
+    services.move_session(session, services.clean_session(form(live["account_a"], start="20:00", end="22:00"),
+                                                           actor=live["hq"]), actor=live["hq"])
+    html = text(post(url_for("live.edit", session_id=session.id),
+                     {**form(live["account_a"], title="旧表单"), "version": "1"}), 422)
+    assert "Someone else changed this session" in html
+    db.session.expire_all()
+    assert session.title != "旧表单" and session.starts_at.astimezone(ZONE).hour == 20
+
+
+def test_a_manager_is_offered_only_the_default_rule(client, login, post, live):
+    from matrix.live.settings import default_rule, save_rule
+
+    default = default_rule()
+    special = save_rule(None, {"name": "品牌加推", "steps": [{"offset": "1d", "brand": "y"}], "topic": "x"},
+                        actor=live["hq"])
+    login(live["manager"])
+    html = text(client.get(url_for("live.new")), 200)
+    assert f'value="{default.id}"' in html and "品牌加推" not in html
+    text(post(url_for("live.new"), form(live["account_a"], rule_id=special.id)), 422)
+    assert count_sessions() == 0
+
+
+def test_cancel_page_of_a_session_no_longer_scheduled_goes_back(client, login, post, live):
+    session = book(live["account_a"], live["hq"])
+    services.cancel_session(session, actor=live["hq"])
+    login(live["hq"])
+    response = client.get(url_for("live.cancel", session_id=session.id))
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/live/{session.id}")

@@ -39,6 +39,7 @@ class SessionForm(FlaskForm):
     rule_id = SelectField(_l("Trailer rule"), coerce=loose_id, validate_choice=False)
     accept_nearby = BooleanField(_l("Accept these overlaps and schedule"))
     seen_overlaps = HiddenField()  # the nearby sessions the user was shown: accepting covers only those
+    version = HiddenField()  # the session's version when the form was opened: a later change is not overwritten
 
     @property
     def values(self) -> dict:
@@ -108,9 +109,15 @@ def bookable_accounts(user: User, *, store_id: int | None = None, city: str | No
     return [(a.id, account_label(a, locale)) for a in accounts], capped
 
 
-def rule_choices() -> tuple[list[tuple[int | str, str]], int | None]:
-    """The trailer rules (the default first and marked) and the default's id; none yet: the built-in default."""
+def rule_choices(user: User, current_rule_id: int | None = None) -> tuple[list[tuple[int | str, str]], int | None]:
+    """The trailer rules (the default first and marked) and the default's id; none yet: the built-in default.
+
+    Rules are HQ's: a manager is offered the default and the rule HQ gave the session being edited.
+    """
     rules = db.session.scalars(select(TrailerRule).order_by(TrailerRule.is_default.desc(), TrailerRule.name)).all()
+    if rules and not user.is_hq:
+        default_id = next((r.id for r in rules if r.is_default), rules[0].id)
+        rules = [r for r in rules if r.id in (default_id, current_rule_id)]
     if not rules:
         return [("", _("Standard trailers (default)"))], None
     default = next((r.id for r in rules if r.is_default), rules[0].id)
@@ -118,11 +125,11 @@ def rule_choices() -> tuple[list[tuple[int | str, str]], int | None]:
 
 
 def fill_session_choices(form: SessionForm, user: User, *, store_id: int | None = None, city: str | None = None,
-                         q: str = "") -> bool:
+                         q: str = "", current_rule_id: int | None = None) -> bool:
     """Fill the account and rule lists; True when the account list was capped."""
     accounts, capped = bookable_accounts(user, store_id=store_id, city=city, q=q, include=form.account_id.data)
     form.account_id.choices = [("", _("Choose an account"))] + accounts
-    form.rule_id.choices, default = rule_choices()
+    form.rule_id.choices, default = rule_choices(user, current_rule_id)
     if form.rule_id.data is None and default is not None and not form.is_submitted():
         form.rule_id.data = default
     if form.account_id.data is None and len(accounts) == 1 and not form.is_submitted():

@@ -190,12 +190,18 @@ def _in_scope(actor: User, session: LiveSession) -> None:
         raise NotFound(_("Not found."))
 
 
-def move_session(session: LiveSession, values: SessionValues, *, actor: User,
-                 accept_nearby: bool = False) -> tuple[LiveSession, TrailerReport]:
-    """Change a scheduled session (time, account, texts); its trailers follow. Raises ScheduleConflict."""
+def move_session(session: LiveSession, values: SessionValues, *, actor: User, accept_nearby: bool = False,
+                 expected_version: int | None = None) -> tuple[LiveSession, TrailerReport]:
+    """Change a scheduled session (time, account, texts); its trailers follow. Raises ScheduleConflict.
+
+    `expected_version` is the version the user's form was opened on: a change made since is not overwritten.
+    """
     _in_scope(actor, session)
     if session.status != SessionStatus.SCHEDULED:
         raise DomainError(_("Only a scheduled session can be changed."))
+    if expected_version is not None and expected_version != session.version:
+        raise DomainError(_("Someone else changed this session while you were editing it. Reload the page and "
+                            "make your change again."))
     before = audit.snapshot(session, AUDITED)
     accepted = _check(values, session_id=session.id, accept_nearby=accept_nearby,
                       accepted=session.accepted_overlaps or ())

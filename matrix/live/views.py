@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from matrix.accounts.forms import city_choices, show_errors
+from matrix.chain import chain_zone
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import calendars, services
@@ -25,10 +26,6 @@ from matrix.regions.services import region_name
 from matrix.stores.models import Store
 
 bp = Blueprint("live", __name__, url_prefix="/live")
-
-
-def chain_zone() -> str:
-    return current_app.config["MATRIX_TIMEZONE"]
 
 
 @bp.context_processor
@@ -85,12 +82,15 @@ def _failed(form, error: DomainError) -> None:
 
 def _book(form: SessionForm, session: LiveSession | None):
     """Schedule or move; nearby overlaps pass only when the user accepted exactly the ones shown."""
-    values = services.clean_session(form.values, actor=current_user)
+    values = services.clean_session(form.values, actor=current_user,
+                                    current_rule_id=session.rule_id if session else None)
+    version = int(form.version.data) if (form.version.data or "").isdigit() else None
 
     def book(accept: bool):
         if session is None:
             return services.schedule_session(values, actor=current_user, accept_nearby=accept)
-        return services.move_session(session, values, actor=current_user, accept_nearby=accept)
+        return services.move_session(session, values, actor=current_user, accept_nearby=accept,
+                                     expected_version=version)
 
     try:
         return book(False)
@@ -130,9 +130,15 @@ def _save(form: SessionForm, session: LiveSession | None, capped: bool):
 
 
 def narrowing() -> dict:
-    """?store_id=, ?city=, ?q= narrow the account list (a chain has thousands of accounts)."""
-    return {"store_id": request.args.get("store_id", type=int), "city": request.args.get("city") or None,
-            "q": request.args.get("q", "")}
+    """?store_id= (calendar links), and the form's own city and search, narrow the account list."""
+    return {"store_id": request.args.get("store_id", type=int),
+            "city": request.form.get("narrow_city") or request.args.get("city") or None,
+            "q": request.form.get("narrow_q", request.args.get("q", ""))}
+
+
+def narrowed(form: SessionForm) -> bool:
+    """The "narrow the account list" button: show the form again with everything typed, save nothing."""
+    return request.method == "POST" and bool(request.form.get("narrow")) and form.validate_on_submit()
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -146,6 +152,8 @@ def new():
         form.start.data = request.args.get("start", "19:00")
         form.end.data = request.args.get("end", "21:00")
     capped = fill_session_choices(form, current_user, **narrowing())
+    if narrowed(form):
+        return _session_form_page(form, None, capped=capped)
     if request.method == "POST" and form.validate_on_submit():
         return _save(form, None, capped)
     return _session_form_page(form, None, capped=capped, status=200 if request.method == "GET" else 422)
@@ -157,7 +165,7 @@ def session_form_data(session: LiveSession) -> dict:
     starts, ends = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     return {"account_id": session.account_id, "day": starts.date().isoformat(), "start": clock(starts),
             "end": clock(ends), "title": session.title, "theme": session.theme, "anchor": session.anchor,
-            "rule_id": session.rule_id}
+            "rule_id": session.rule_id, "version": str(session.version)}
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
@@ -169,7 +177,9 @@ def edit(session_id: int):
         flash(_("Only a scheduled session can be changed."), "error")
         return redirect(url_for("live.detail", session_id=session.id))
     form = SessionForm(data=session_form_data(session)) if request.method == "GET" else SessionForm()
-    capped = fill_session_choices(form, current_user, **narrowing())
+    capped = fill_session_choices(form, current_user, current_rule_id=session.rule_id, **narrowing())
+    if narrowed(form):
+        return _session_form_page(form, session, capped=capped)
     if request.method == "POST" and form.validate_on_submit():
         return _save(form, session, capped)
     return _session_form_page(form, session, capped=capped, status=200 if request.method == "GET" else 422)
@@ -183,8 +193,10 @@ def _detail_page(session: LiveSession, status: int = 200, **forms):
     overlaps = {s.id: s for s in db.session.scalars(
         calendars.with_host(visible_sessions(current_user)).where(LiveSession.id.in_(session.accepted_overlaps or [])))}
     started = session.starts_at <= utcnow()
+    can_go_live = session.starts_at - utcnow() <= services.EARLIEST_LIVE
     return render_template(
         "live/detail.html", session=session, trailers=trailers, linkable=linkable, overlaps=overlaps,
+        can_go_live=can_go_live,
         show_results=session.status != SessionStatus.CANCELLED and (
             started or session.status in (SessionStatus.LIVE, SessionStatus.DONE)),
         status_form=forms.get("status_form") or StatusForm(formdata=None),
@@ -205,6 +217,9 @@ def detail(session_id: int):
 def cancel(session_id: int):
     """Confirm and cancel a scheduled session: open trailers are cancelled, published ones flagged."""
     session = get_session_or_404(current_user, session_id)
+    if session.status != SessionStatus.SCHEDULED:
+        flash(_("Only a scheduled session can be cancelled."), "error")
+        return redirect(url_for("live.detail", session_id=session.id))
     form = CancelForm()
     status = 200
     if request.method == "POST" and form.validate_on_submit():
