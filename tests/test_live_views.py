@@ -360,3 +360,24 @@ def test_cancel_page_of_a_session_no_longer_scheduled_goes_back(client, login, p
     login(live["hq"])
     response = client.get(url_for("live.cancel", session_id=session.id))
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/live/{session.id}")
+
+
+def test_the_form_suggests_known_anchors_and_the_results_count_the_sessions_leads(client, login, live):
+    from matrix.leads.models import Lead
+
+    live["account_a"].run_by = "店员小周"
+    db.session.commit()
+    book(live["account_a"], live["hq"], anchor="李娜")
+    book(live["account_b"], live["hq"], anchor="王芳")           # another store: not the manager's to see
+    login(live["manager"])
+    html = text(client.get(url_for("live.new")), 200)
+    assert '<option value="李娜">' in html and '<option value="店员小周">' in html and "王芳" not in html
+    started = datetime.now(ZONE) - timedelta(minutes=30)
+    session = book(live["account_a"], live["hq"], day=started.date(), start=f"{started:%H:%M}",
+                   end=f"{started + timedelta(hours=1):%H:%M}", anchor="赵六")
+    for minutes in (-60, 10, 100, 200):                          # before, during, just after, too late
+        db.session.add(Lead(store_id=live["store_a"].id, received_at=session.starts_at + timedelta(minutes=minutes)))
+    db.session.add(Lead(store_id=live["store_b"].id, received_at=session.starts_at + timedelta(minutes=10)))
+    db.session.commit()
+    assert "2 leads reached this store during the session" in text(
+        client.get(url_for("live.detail", session_id=session.id)), 200)

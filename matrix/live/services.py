@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from matrix.accounts.models import Account, AccountStatus
 from matrix.accounts.values import check_platform_url
@@ -25,7 +25,7 @@ from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import session_span
 from matrix.live.trailers import TrailerReport, sync_trailers
 from matrix.models import utcnow
-from matrix.permissions import can_manage_store, visible_accounts
+from matrix.permissions import can_manage_store, visible_accounts, visible_sessions
 
 AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "status", "rule_id", "peak_viewers",
            "new_followers", "orders", "leads", "replay_url", "cancel_reason", "accepted_overlaps"]
@@ -287,6 +287,29 @@ def record_results(session: LiveSession, values: dict, *, actor: User) -> None:
     session.status = SessionStatus.DONE
     _audit(actor, "results", session, before, None)
     db.session.commit()
+
+
+LEAD_WINDOW = timedelta(hours=2)  # leads that arrive soon after a session still came from it
+
+
+def leads_during(session: LiveSession) -> int | None:
+    """Leads routed to the host store from the start to two hours after the end: a suggestion for the results."""
+    if session.store_id is None:
+        return None
+    from matrix.leads.models import Lead
+
+    return db.session.scalar(select(func.count()).select_from(Lead).where(
+        Lead.store_id == session.store_id, Lead.received_at >= session.starts_at,
+        Lead.received_at < session.ends_at + LEAD_WINDOW))
+
+
+def known_anchors(user: User, *, limit: int = 200) -> list[str]:
+    """Anchors of the sessions the user may see, most recent first, then the staff who run their accounts."""
+    names = db.session.scalars(visible_sessions(user).with_only_columns(LiveSession.anchor)
+                               .order_by(LiveSession.starts_at.desc()).limit(limit * 5))
+    runners = db.session.scalars(visible_accounts(user).with_only_columns(Account.run_by)
+                                 .where(Account.run_by.is_not(None)).limit(limit * 5))
+    return list(dict.fromkeys(n for n in (*names, *runners) if n and n.strip()))[:limit]
 
 
 @dataclass
