@@ -7,7 +7,7 @@ build_seed (2 store accounts per store, brand main accounts, communities, coordi
 per hundred stores, the seed's mix of store and account statuses) and an operator; this process then
 books 2,000 sessions in next week's ISO week (so their trailers lie ahead): mostly evenings between
 19:00 and 23:00, some afternoons, each on its own host account with its own anchor, so the only findings
-are same-city overlaps, which are accepted. `services.schedule_many` is timed end to end (conflict
+are same-city overlaps, which are accepted. `batch.schedule_many` is timed end to end (conflict
 check, trailer generation, writes, commit), then 200 sessions are moved one by one with move_session.
 Ends with one line per figure: `name value unit`; `sessions_week_s` is the figure the issue asks for.
 """
@@ -127,7 +127,8 @@ def measure(url: str, sessions: int, moves: int, profile: bool) -> dict:
 
     from matrix.auth.models import User
     from matrix.extensions import db
-    from matrix.live import conflicts, services
+    from matrix.live import conflicts
+    from matrix.live.batch import schedule_many
     from matrix.live.models import LiveSession
     from matrix.live.services import booking
     from matrix.live.settings import default_rule, live_settings
@@ -156,7 +157,7 @@ def measure(url: str, sessions: int, moves: int, profile: bool) -> dict:
         profiler = cProfile.Profile() if profile else None
         started, cpu = time.perf_counter(), time.process_time()
         with profiler or nullcontext():
-            report = services.schedule_many(batch, actor=actor, accept_nearby=True)
+            report = schedule_many(batch, actor=actor, accept_nearby=True)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert report.ok, list(report.errors.items())[:3]
         figures["sessions_week_s"] = (seconds, "s")

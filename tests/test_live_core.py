@@ -1,5 +1,5 @@
 """Live sessions without a request: conflict rules, trailer audiences, quiet hours, moving and cancelling."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,6 +9,7 @@ from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import services
+from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings, save_rule, update_settings
 from matrix.live.timing import in_quiet_hours, parse_clock, parse_offset, trailer_moment
@@ -126,11 +127,11 @@ def test_batch_checks_rows_against_each_other_and_writes_nothing_on_error(hq, ma
              values(account, hq, anchor="丙", start="20:00", end="22:00")]
     for n, v in enumerate(batch, start=2):
         v.key = n
-    report = services.schedule_many(batch, actor=hq)
+    report = schedule_many(batch, actor=hq)
     assert not report.ok and set(report.errors) == {2, 4}
     assert sessions_count() == 0
     batch.pop()
-    assert services.schedule_many(batch, actor=hq).ok and sessions_count() == 2
+    assert schedule_many(batch, actor=hq).ok and sessions_count() == 2
 
 
 def test_a_batch_records_the_overlaps_it_accepted_among_its_own_rows(hq, make_store, make_account):
@@ -138,8 +139,8 @@ def test_a_batch_records_the_overlaps_it_accepted_among_its_own_rows(hq, make_st
     batch = [values(west, hq, anchor="甲"), values(east, hq, anchor="乙")]
     for n, v in enumerate(batch):
         v.key = n
-    assert not services.schedule_many(batch, actor=hq).ok                 # same city, same time: a warning
-    first, second = services.schedule_many(batch, actor=hq, accept_nearby=True).sessions
+    assert not schedule_many(batch, actor=hq).ok                 # same city, same time: a warning
+    first, second = schedule_many(batch, actor=hq, accept_nearby=True).sessions
     assert (first.accepted_overlaps, second.accepted_overlaps) == ([second.id], [first.id])
 
 

@@ -12,6 +12,7 @@ from matrix.auth.models import Role, User
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import conflicts, services
+from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings
 from matrix.planning.models import ContentItem, ItemStatus
@@ -51,7 +52,7 @@ def test_a_batch_row_numbered_like_a_stored_session_is_not_blamed_for_that_sessi
     book(make_account(make_store(district="上城区")), hq, anchor="乙")   # overlaps `west`, accepted
     row = values(make_account(make_store(city="宁波", district="海曙区")), hq, anchor="丙")
     row.key = west.id      # an import keys its rows by line number: line 2 may meet session 2
-    report = services.schedule_many([row], actor=hq)
+    report = schedule_many([row], actor=hq)
     assert report.ok and report.nearby == {}, (report.errors, report.nearby)
     assert report.sessions[0].accepted_overlaps == []
 

@@ -20,6 +20,7 @@ from matrix.auth.models import Role, User, store_managers
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import services
+from matrix.live.batch import schedule_many
 from matrix.live.models import DEFAULT_CAPTION, DEFAULT_HASHTAGS, DEFAULT_TOPIC, LiveSession, TrailerRule
 from matrix.live.settings import save_rule
 from matrix.live.trailers import sync_trailers
@@ -205,9 +206,9 @@ def add_demo_sessions(rng: random.Random) -> int | None:
     monday = today - timedelta(days=today.weekday())
     _rules(actor)
     batch = _plan(rng, actor, monday, now, ZoneInfo(zone))
-    report = services.schedule_many(batch, actor=actor, accept_nearby=True)
+    report = schedule_many(batch, actor=actor, accept_nearby=True)
     if not report.ok:  # a double booking the plan missed: book the rest
-        report = services.schedule_many([v for v in batch if v.key not in report.errors], actor=actor,
+        report = schedule_many([v for v in batch if v.key not in report.errors], actor=actor,
                                         accept_nearby=True)
     sessions = sorted(report.sessions, key=lambda s: s.starts_at)
     # As if they had been booked the week before: their earlier trailers exist too, and went out.

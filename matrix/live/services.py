@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from matrix.accounts.models import Account, AccountStatus
 from matrix.accounts.values import check_platform_url
@@ -25,7 +25,7 @@ from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import session_span
 from matrix.live.trailers import TrailerReport, sync_trailers
 from matrix.models import utcnow
-from matrix.permissions import can_manage_store, visible_accounts, visible_sessions
+from matrix.permissions import can_manage_store, visible_accounts
 
 AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "status", "rule_id", "peak_viewers",
            "new_followers", "orders", "leads", "replay_url", "cancel_reason", "accepted_overlaps"]
@@ -152,7 +152,8 @@ def _check(values: SessionValues, *, session_id: int | None, accept_nearby: bool
     return sorted({o.other_session_id for o in found.nearby if o.other_session_id})
 
 
-def _apply(session: LiveSession, values: SessionValues) -> None:
+def apply_values(session: LiveSession, values: SessionValues) -> None:
+    """Copy cleaned values onto a session, with the host's store and brand for scoping and conflicts."""
     account = values.account
     session.account_id, session.store_id = account.id, account.store_id
     session.brand_id = account.store.brand_id if account.store else account.brand_id
@@ -176,7 +177,7 @@ def schedule_session(values: SessionValues, *, actor: User, accept_nearby: bool 
     """Book a session and create its trailers; raises ScheduleConflict."""
     accepted = _check(values, session_id=None, accept_nearby=accept_nearby)
     session = LiveSession(status=SessionStatus.SCHEDULED, accepted_overlaps=accepted, created_by_id=actor.id)
-    _apply(session, values)
+    apply_values(session, values)
     db.session.add(session)
     db.session.flush()
     report = sync_trailers([session])
@@ -206,7 +207,7 @@ def move_session(session: LiveSession, values: SessionValues, *, actor: User, ac
     accepted = _check(values, session_id=session.id, accept_nearby=accept_nearby,
                       accepted=session.accepted_overlaps or ())
     timing = (session.starts_at, session.ends_at, session.account_id)
-    _apply(session, values)
+    apply_values(session, values)
     session.accepted_overlaps = accepted
     moved = {session.id} if timing != (session.starts_at, session.ends_at, session.account_id) else set()
     report = sync_trailers([session], moved=moved)
@@ -287,78 +288,3 @@ def record_results(session: LiveSession, values: dict, *, actor: User) -> None:
     session.status = SessionStatus.DONE
     _audit(actor, "results", session, before, None)
     db.session.commit()
-
-
-LEAD_WINDOW = timedelta(hours=2)  # leads that arrive soon after a session still came from it
-
-
-def leads_during(session: LiveSession) -> int | None:
-    """Leads routed to the host store from the start to two hours after the end: a suggestion for the results."""
-    if session.store_id is None:
-        return None
-    from matrix.leads.models import Lead
-
-    return db.session.scalar(select(func.count()).select_from(Lead).where(
-        Lead.store_id == session.store_id, Lead.received_at >= session.starts_at,
-        Lead.received_at < session.ends_at + LEAD_WINDOW))
-
-
-def known_anchors(user: User, *, limit: int = 200) -> list[str]:
-    """Anchors of the sessions the user may see, most recent first, then the staff who run their accounts."""
-    names = db.session.scalars(visible_sessions(user).with_only_columns(LiveSession.anchor)
-                               .order_by(LiveSession.starts_at.desc()).limit(limit * 5))
-    runners = db.session.scalars(visible_accounts(user).with_only_columns(Account.run_by)
-                                 .where(Account.run_by.is_not(None)).limit(limit * 5))
-    return list(dict.fromkeys(n for n in (*names, *runners) if n and n.strip()))[:limit]
-
-
-@dataclass
-class BatchReport:
-    """Per-key errors and nearby overlaps of a batch; nothing is written unless it is clean."""
-
-    errors: dict[object, list[str]] = field(default_factory=dict)
-    nearby: dict[object, list[str]] = field(default_factory=dict)
-    sessions: list[LiveSession] = field(default_factory=list)
-    trailers: TrailerReport | None = None
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def schedule_many(batch: list[SessionValues], *, actor: User, accept_nearby: bool = False,
-                  commit: bool = True) -> BatchReport:
-    """Book many sessions at once (an import, a week): all or nothing, conflicts checked among them too."""
-    report = BatchReport()
-    lock_bookings()
-    found = conflicts.check([booking(v, key=v.key) for v in batch], nearby_km=live_settings().nearby_km)
-    for values in batch:
-        f = found[values.key]
-        if f.errors:
-            report.errors[values.key] = f.errors
-        if f.nearby:
-            report.nearby[values.key] = [o.message for o in f.nearby]
-            if not accept_nearby:
-                report.errors.setdefault(values.key, []).append(_(
-                    "A nearby store is live at the same time; accept the overlaps to schedule anyway."))
-    if not report.ok:
-        return report
-    for values in batch:
-        session = LiveSession(status=SessionStatus.SCHEDULED, created_by_id=actor.id)
-        _apply(session, values)
-        report.sessions.append(session)
-    db.session.add_all(report.sessions)
-    db.session.flush()
-    # Accepted overlaps name stored sessions and, now that they have ids, the batch's own.
-    new_ids = {values.key: session.id for values, session in zip(batch, report.sessions)}
-    for values, session in zip(batch, report.sessions):
-        overlaps = found[values.key].nearby
-        if overlaps:
-            session.accepted_overlaps = sorted({o.other_session_id or new_ids[o.other_key] for o in overlaps})
-    report.trailers = sync_trailers(report.sessions)
-    audit.record(actor, "import", "live_session", summary=_("%(n)d live sessions scheduled. %(trailers)s",
-                                                            n=len(report.sessions), trailers=report.trailers.summary()),
-                 changes={"sessions": [s.id for s in report.sessions][:500], "trailers": report.trailers.as_dict()})
-    if commit:
-        db.session.commit()
-    return report

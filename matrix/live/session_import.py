@@ -5,7 +5,7 @@ A row names its host account by two columns, 平台 (platform: 抖音, Douyin or
 cleaning as the session form (services.clean_session), and the rows are checked for double
 bookings and nearby overlaps against the stored sessions and against each other in one pass
 (conflicts.check), so the report can name the other session or the other line of the file.
-Scheduling is services.schedule_many: all rows, or none.
+Scheduling is batch.schedule_many: all rows, or none.
 """
 import dataclasses
 import hashlib
@@ -25,7 +25,7 @@ from matrix.extensions import db
 from matrix.imports.headers import Column, normalise_header
 from matrix.imports.plan import load_in
 from matrix.imports.readers import BadFile, Table
-from matrix.live import conflicts, services
+from matrix.live import batch, conflicts, services
 from matrix.live.models import TrailerRule
 from matrix.live.services import SessionValues
 from matrix.live.settings import live_settings
@@ -294,14 +294,14 @@ def _check_conflicts(rows: list[SessionRow]) -> None:
             row.values = None
 
 
-def schedule_plan(plan: SessionImportPlan, *, actor: User, accept_nearby: bool) -> services.BatchReport:
+def schedule_plan(plan: SessionImportPlan, *, actor: User, accept_nearby: bool) -> batch.BatchReport:
     """Schedule every row of a clean plan in one transaction; refused (nothing written) otherwise."""
     if not plan.ok:
         raise DomainError(_("The file still has errors: fix them and upload it again. Nothing was scheduled."))
     if plan.needs_acceptance and not accept_nearby:
         raise DomainError(_("Some sessions overlap with nearby stores: accept the overlaps to schedule anyway."),
                           field="accept_nearby")
-    return services.schedule_many(plan.batch, actor=actor, accept_nearby=accept_nearby)
+    return batch.schedule_many(plan.batch, actor=actor, accept_nearby=accept_nearby)
 
 
 def template_headers() -> list[str]:

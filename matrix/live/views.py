@@ -11,7 +11,7 @@ from matrix.accounts.forms import city_choices, show_errors
 from matrix.chain import chain_zone
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.live import calendars, services
+from matrix.live import calendars, services, suggestions
 from matrix.live.forms import (SESSION_STATUS_LABELS, CancelForm, ResultsForm, SessionForm, StatusForm,
                                fill_session_choices)
 from matrix.live.models import LiveSession, SessionStatus
@@ -107,7 +107,7 @@ def _session_form_page(form: SessionForm, session: LiveSession | None, *, capped
         form.seen_overlaps.data = ",".join(str(o.other_session_id) for o in conflict.nearby if o.other_session_id)
         form.accept_nearby.data = False
     return render_template("live/form.html", form=form, session=session, capped=capped, conflict=conflict,
-                           anchors=services.known_anchors(current_user),
+                           anchors=suggestions.known_anchors(current_user),
                            cities=city_choices(current_user) if current_user.is_hq else []), status
 
 
@@ -197,7 +197,7 @@ def _detail_page(session: LiveSession, status: int = 200, **forms):
     can_go_live = session.starts_at - utcnow() <= services.EARLIEST_LIVE
     return render_template(
         "live/detail.html", session=session, trailers=trailers, linkable=linkable, overlaps=overlaps,
-        can_go_live=can_go_live, leads_during=services.leads_during(session) if started else None,
+        can_go_live=can_go_live, leads_during=suggestions.leads_during(session) if started else None,
         show_results=session.status != SessionStatus.CANCELLED and (
             started or session.status in (SessionStatus.LIVE, SessionStatus.DONE)),
         status_form=forms.get("status_form") or StatusForm(formdata=None),
