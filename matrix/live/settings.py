@@ -103,7 +103,7 @@ def clean_steps(rows: list[dict]) -> list[dict]:
 
 def clean_rule(values: dict) -> dict:
     """Checked rule values; the texts must compile in the trailer sandbox. Raises DomainError."""
-    from matrix.live.trailers import TRAILER_ENV
+    from matrix.live.trailer_texts import TRAILER_ENV
 
     name = (values.get("name") or "").strip()
     if not name:

@@ -15,41 +15,27 @@ in bulk (a whole imported week at once). An item is found again by its generatio
 New trailers whose time has already passed are not created.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from enum import Enum
-from functools import lru_cache
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
-from matrix.chain import chain_language, chain_zone
+from matrix.chain import chain_zone
 from matrix.extensions import db
-from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.audience import Audience
+from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
+from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
 from matrix.models import utcnow
 from matrix.planning import sandbox
-from matrix.planning.bulk import can_copy, copy_rows
+from matrix.planning.bulk import can_copy, copy_dicts
 from matrix.planning.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.regions.services import region_name
 
-TEXT_FIELDS = ("topic", "caption", "hashtags")
 CHUNK = 5_000
-
-# The names a trailer template may read, with the example values its preview and help use.
-TRAILER_VARIABLES = {
-    "title": "冬季新品直播", "theme": "羽绒被、床品四件套", "anchor": "李娜",
-    "start_date": date(2026, 11, 28), "start_time": "19:00", "end_time": "21:00", "starts_label": "11月28日 19:00",
-    "weekday": 6, "offset": "1天", "hours_before": 24, "host_account": "@qimu_hz_xihu", "platform": "抖音",
-    "brand": "栖木家居", "store_name": "栖木家居·杭州西湖店", "store_code": "HZ-001", "city": "杭州市",
-    "district": "西湖区", "address": "文三路100号", "phone": "0571-88880000",
-    "community_name": "栖木家居·杭州西湖店1群", "community_link": "https://work.weixin.qq.com/…",
-}
-TRAILER_ENV = sandbox.ContentEnvironment(names=TRAILER_VARIABLES)
-
 
 @dataclass
 class TrailerReport:
@@ -81,27 +67,8 @@ class Wanted:
     location_tag: str
 
 
-def starts_label(start: datetime) -> str:
-    """“11月28日 19:00” in Chinese, “Nov 28, 19:00” otherwise: the time a trailer announces."""
-    if get_locale() and get_locale().language == "zh":
-        return f"{start.month}月{start.day}日 {clock(start)}"
-    return format_datetime(start, "MMM d, HH:mm")
-
-
 def trailer_key(session_id: int, account_id: int, minutes: int) -> str:
     return f"live:{session_id}:{account_id}:{minutes}"
-
-
-def chain_text(message_factory):
-    """Stored notes are written in the chain's language, whoever triggered them."""
-    with chain_language():
-        return message_factory()
-
-
-@lru_cache(maxsize=32)
-def compiled_texts(texts: tuple[str, str, str], _locale: str) -> sandbox.CompiledFields:
-    """A rule's texts compiled; cached by text (and by locale, which compile errors are written in)."""
-    return sandbox.compile_fields(dict(zip(TEXT_FIELDS, texts)), TRAILER_ENV)
 
 
 class _Sync:
@@ -306,30 +273,13 @@ class _Sync:
                 db.session.execute(update(ContentItem), rows[start:start + CHUNK])
         connection = db.session.connection()
         if self.inserts and can_copy(connection):
-            _copy_items(connection, self.inserts)
+            copy_dicts(connection, self.inserts)
         else:
             # The table's INSERT, not the ORM's: the ORM leaves out None columns, so the brand account's rows
             # (no store) split the rows into a statement per run, about three per session.
             for start in range(0, len(self.inserts), CHUNK):
                 db.session.execute(insert(ContentItem.__table__), self.inserts[start:start + CHUNK])
         self.inserts, self.updates = [], []
-
-
-def _copy_items(connection, rows: list[dict]) -> None:
-    """New trailers through COPY on PostgreSQL with psycopg (as planning/bulk.py does for campaign items):
-    about 1 s of the 22,000 rows of a 2,000-session week against executemany."""
-    columns = list(rows[0])
-    copy_rows(connection, columns, ([_copy_value(row[name]) for name in columns] for row in rows))
-
-
-def _copy_value(value):
-    # psycopg writes an enum by its name and an aware time in the session's zone; the columns hold the
-    # enum's value and naive UTC (UTCDateTime).
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value
 
 
 def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,

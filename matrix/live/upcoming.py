@@ -12,7 +12,7 @@ from matrix.live.models import LiveSession, SessionStatus
 
 def next_sessions(store_ids: Collection[int], monday: date) -> dict[int, str]:
     """Store id -> "11月28日 19:00 冬季新品直播" for the first scheduled session of the week, if any."""
-    from matrix.live.trailers import chain_text, starts_label
+    from matrix.live.trailer_texts import chain_text, starts_label
 
     zone = ZoneInfo(current_app.config["MATRIX_TIMEZONE"])
     start = datetime.combine(monday, time.min, tzinfo=zone)

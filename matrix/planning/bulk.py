@@ -8,6 +8,7 @@ executemany for the 140,000 rows of a 10,000-store week.
 """
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from enum import Enum
 
 from sqlalchemy import false, insert, literal_column
 
@@ -49,6 +50,22 @@ def copy_rows(connection, columns: Sequence[str], rows: Iterable[Sequence]) -> N
         with cursor.copy(f"COPY {ContentItem.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+
+
+def copy_dicts(connection, rows: list[dict]) -> None:
+    """COPY rows given as dicts of one shape, converting enums to their values and aware times to naive UTC."""
+    columns = list(rows[0])
+    copy_rows(connection, columns, ([_plain(row[name]) for name in columns] for row in rows))
+
+
+def _plain(value):
+    # psycopg writes an enum by its name and an aware time in the session's zone; the columns hold the
+    # enum's value and naive UTC (UTCDateTime).
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def _copy(connection, rows: Sequence[tuple], campaign_id: int, stamp: datetime) -> None:
