@@ -51,13 +51,16 @@ def _actor() -> User | None:
 
 
 def _hosts(rng: random.Random) -> list[Account]:
-    """Active store accounts of open stores, the managers' stores first, then the others shuffled."""
+    """Active store accounts of open stores, the managers' stores first (an incubating account will do:
+    every demo manager should find a session), then the others shuffled."""
     accounts = db.session.scalars(
         select(Account).join(Store, Store.id == Account.store_id)
-        .where(Account.scope == AccountScope.STORE, Account.status == AccountStatus.ACTIVE,
+        .where(Account.scope == AccountScope.STORE,
+               Account.status.in_((AccountStatus.ACTIVE, AccountStatus.INCUBATING)),
                Store.status == StoreStatus.OPEN, Store.archived_at.is_(None)).order_by(Account.id)).all()
     managed = set(db.session.scalars(select(store_managers.c.store_id)))
     first = [a for a in accounts if a.store_id in managed]
+    accounts = [a for a in accounts if a.status == AccountStatus.ACTIVE or a.store_id in managed]
     rest = [a for a in accounts if a.store_id not in managed]
     rng.shuffle(rest)
     return first + rest
