@@ -207,6 +207,21 @@ def test_a_forged_delivery_for_a_store_source_changes_nothing(client, operator, 
     assert response.status_code == 403 and count(Lead) == 0 and len(rejections()) == 1
 
 
+def test_a_flood_of_forged_deliveries_is_refused_but_logged_only_a_few_times_a_minute(client, generic, monkeypatch):
+    from matrix.leads import intake
+
+    monkeypatch.setattr(intake, "REJECTIONS_LOGGED_PER_ADDRESS", 5)
+    monkeypatch.setattr(intake, "REJECTIONS_LOGGED_PER_MINUTE", 8)
+    source, _secret = generic
+    answers = {deliver(client, source, "forged-secret", LEAD).status_code for _ in range(7)}
+    assert answers == {403} and len(rejections()) == 5                      # one address: 5 a minute
+    other = {"REMOTE_ADDR": "203.0.113.9"}
+    for _ in range(5):
+        client.post(f"/hooks/{source.slug}", data=body_of(LEAD), content_type="application/json",
+                    environ_base=other)
+    assert len(rejections()) == 8 and count(Lead) == 0                      # and 8 a minute in all
+
+
 def test_readme_curl_example_works_against_the_demo(app):
     """Run the README's shell lines with curl against the demo chain served on a loopback port."""
     import pathlib

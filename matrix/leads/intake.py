@@ -7,10 +7,10 @@ is only queued, so a webhook answers well inside the platforms' 5-second limit.
 """
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from matrix import geo
@@ -23,6 +23,9 @@ from matrix.leads.models import Lead, LeadNote, LeadSource
 from matrix.leads.sources import import_source, manual_source  # noqa: F401  (callers take them from here)
 from matrix.models import utcnow
 from matrix.stores.models import Store
+
+REJECTIONS_LOGGED_PER_ADDRESS = 30   # a minute: enough to see a misconfigured sender, not a flood
+REJECTIONS_LOGGED_PER_MINUTE = 600   # all addresses together
 
 
 @dataclass
@@ -249,6 +252,15 @@ def record_rejection(*, reason: str, status_code: int, source: LeadSource | None
     from matrix.leads.models import RejectedDelivery
 
     db.session.rollback()  # whatever the refused request staged goes; only the record stays
+    # A flood of forged calls must not fill the database: past a few a minute per address (and a chain-wide
+    # ceiling against many addresses) refusals are answered but no longer logged. Counted in the database,
+    # so every process shares the limit.
+    since = utcnow() - timedelta(minutes=1)
+    recent = select(func.count()).select_from(RejectedDelivery).where(RejectedDelivery.at >= since)
+    address = (remote_addr or "")[:64]
+    if db.session.scalar(recent.where(RejectedDelivery.remote_addr == address)) >= REJECTIONS_LOGGED_PER_ADDRESS \
+            or db.session.scalar(recent) >= REJECTIONS_LOGGED_PER_MINUTE:
+        return
     db.session.add(RejectedDelivery(source_id=source.id if source else None, source_slug=(slug or "")[:40],
                                     reason=reason[:300], status_code=status_code, body_bytes=body_bytes,
                                     remote_addr=(remote_addr or "")[:64], at=utcnow()))
