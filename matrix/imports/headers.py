@@ -75,12 +75,27 @@ def normalise_header(text) -> str:
     return _NOISE.sub("", _BRACKETED.sub("", text))
 
 
-def _lookup(kind: str) -> dict[str, str]:
+def header_lookup(columns) -> dict[str, str]:
+    """Normalised header, field name and aliases of each column -> its field (the first column wins)."""
     table = {}
-    for column in COLUMNS[kind]:
+    for column in columns:
         for word in (column.header, column.field, *column.aliases):
             table.setdefault(normalise_header(word), column.field)
     return table
+
+
+def map_headers(headers: list[str], lookup: dict[str, str]) -> dict[int, str]:
+    """Column index -> field for every recognised header; a field already taken stays with its first column."""
+    mapping: dict[int, str] = {}
+    for index, header in enumerate(headers):
+        name = lookup.get(normalise_header(header))
+        if name and name not in mapping.values():
+            mapping[index] = name
+    return mapping
+
+
+def _lookup(kind: str) -> dict[str, str]:
+    return header_lookup(COLUMNS[kind])
 
 
 _LOOKUPS = {kind: _lookup(kind) for kind in KINDS}
@@ -92,13 +107,8 @@ def recognise(kind: str, header) -> str | None:
 
 
 def guess_mapping(kind: str, headers: list[str]) -> dict[int, str]:
-    """Column index -> field for every recognised header; a field already taken stays with its first column."""
-    mapping: dict[int, str] = {}
-    for index, header in enumerate(headers):
-        name = recognise(kind, header)
-        if name and name not in mapping.values():
-            mapping[index] = name
-    return mapping
+    """Column index -> field for every recognised header of a registry file (stores, accounts, communities)."""
+    return map_headers(headers, _LOOKUPS[kind])
 
 
 def field_choices(kind: str) -> list[tuple[str, object]]:

@@ -16,7 +16,7 @@ from matrix import geo
 from matrix.audit import services as audit
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.imports.headers import Column, normalise_header
+from matrix.imports.headers import Column, header_lookup, map_headers
 from matrix.imports.plan import load_in
 from matrix.imports.readers import BadFile, Table
 from matrix.leads import phones
@@ -46,7 +46,7 @@ COLUMNS = [
     Column("creative_id", "创意ID", _l("Creative id"), ("creativeid",)),
 ]
 FIELD_NAMES = [c.field for c in COLUMNS]
-_LOOKUP = {normalise_header(w): c.field for c in COLUMNS for w in (c.header, c.field, *c.aliases)}
+_LOOKUP = header_lookup(COLUMNS)
 
 
 @dataclass
@@ -87,12 +87,8 @@ class LeadImportPlan:
 
 
 def guess_mapping(headers: list[str]) -> dict[int, str]:
-    mapping: dict[int, str] = {}
-    for index, header in enumerate(headers):
-        name = _LOOKUP.get(normalise_header(header))
-        if name and name not in mapping.values():
-            mapping[index] = name
-    return mapping
+    """Column index -> field for every recognised header of this file kind."""
+    return map_headers(headers, _LOOKUP)
 
 
 def parse_mapping(width: int, args) -> dict[int, str] | None:

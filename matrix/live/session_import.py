@@ -22,7 +22,7 @@ from matrix.accounts.models import Account, Platform
 from matrix.auth.models import User
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.imports.headers import Column, normalise_header
+from matrix.imports.headers import Column, header_lookup, map_headers, normalise_header
 from matrix.imports.plan import load_in
 from matrix.imports.readers import BadFile, Table
 from matrix.live import batch, conflicts, services
@@ -51,18 +51,13 @@ REQUIRED = ("platform", "handle", "day", "start", "end", "title", "anchor")
 EXAMPLE = {"platform": "抖音", "handle": "@qimu_hz_xihu", "day": "2026-11-28", "start": "19:00", "end": "21:00",
            "title": "冬季新品直播", "theme": "羽绒被、床品四件套", "anchor": "李娜", "rule": ""}
 LABELS = {c.field: c.label for c in COLUMNS}
-_LOOKUP = {normalise_header(w): c.field for c in COLUMNS for w in (c.header, c.field, *c.aliases)}
+_LOOKUP = header_lookup(COLUMNS)
 OK, ERROR, WARNING = "ok", "error", "warning"
 
 
 def guess_mapping(headers: list[str]) -> dict[int, str]:
-    """Column index -> field for every recognised header; a field stays with its first column."""
-    mapping: dict[int, str] = {}
-    for index, header in enumerate(headers):
-        name = _LOOKUP.get(normalise_header(header))
-        if name and name not in mapping.values():
-            mapping[index] = name
-    return mapping
+    """Column index -> field for every recognised header of this file kind."""
+    return map_headers(headers, _LOOKUP)
 
 
 def check_table(table: Table) -> dict[int, str]:
