@@ -1,4 +1,6 @@
 """Domain errors and the HTML error pages."""
+from contextlib import contextmanager
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import DataError
@@ -16,6 +18,44 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     pass
+
+
+class FieldErrors(DomainError):
+    """Several fields wrong at once, so a form shows every mistake in one round; the first is the message."""
+
+    def __init__(self, errors: dict[str | None, str]):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = dict(errors)
+
+
+def field_errors(error: DomainError) -> dict[str | None, str]:
+    """Field -> message of a DomainError, whether it names one field or several."""
+    return dict(getattr(error, "errors", None) or {error.field: error.message})
+
+
+class Collector:
+    """Gathers the DomainErrors of independent checks: `with collect.field("day"): ...`, then `collect.check()`."""
+
+    def __init__(self):
+        self.errors: dict[str | None, str] = {}
+
+    @contextmanager
+    def field(self, name: str | None = None):
+        try:
+            yield
+        except FieldErrors as error:
+            for key, message in error.errors.items():
+                self.errors.setdefault(key, message)
+        except DomainError as error:
+            self.errors.setdefault(error.field or name, error.message)
+
+    def failed(self, *names: str) -> bool:
+        return any(name in self.errors for name in names)
+
+    def check(self) -> None:
+        if self.errors:
+            raise FieldErrors(self.errors)
 
 
 def _stale(error):

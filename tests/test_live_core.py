@@ -430,3 +430,12 @@ def test_a_manager_books_with_the_default_rule_or_the_one_hq_gave(hq, make_user,
                                    "title": "t", "anchor": "a", "rule_id": special.id}, actor=manager,
                                   current_rule_id=special.id)
     assert kept.rule_id == special.id
+
+
+def test_settings_report_every_bad_value_at_once(hq):
+    from matrix.errors import field_errors
+
+    with pytest.raises(DomainError) as refused:
+        update_settings({"nearby_km": "far", "quiet_start": "25:00", "quiet_end": "08:00", "evening_slot": "x"},
+                        actor=hq)
+    assert set(field_errors(refused.value)) == {"nearby_km", "quiet_start", "evening_slot"}

@@ -381,3 +381,18 @@ def test_the_form_suggests_known_anchors_and_the_results_count_the_sessions_lead
     db.session.commit()
     assert "2 leads reached this store during the session" in text(
         client.get(url_for("live.detail", session_id=session.id)), 200)
+
+
+def test_every_mistake_of_a_form_is_shown_at_once(client, login, post, live):
+    login(live["hq"])
+    html = text(post(url_for("live.new"), form(live["account_a"], start="25:00", title="", anchor="")), 422)
+    assert "“25:00” is not a time" in html and "The title is required." in html and "Name the anchor" in html
+    soon = datetime.now(ZONE) - timedelta(minutes=30)
+    session = book(live["account_a"], live["hq"], day=soon.date(), start=f"{soon:%H:%M}",
+                   end=f"{soon + timedelta(hours=1):%H:%M}")
+    html = text(post(url_for("live.results", session_id=session.id),
+                     {"peak_viewers": "many", "orders": "-3", "replay_url": "https://evil.example.com/v"}), 422)
+    assert html.count("Write a whole number.") == 1 and "Between 0 and 100,000,000." in html
+    assert "evil.example.com" in html and "is not a" in html
+    db.session.expire_all()
+    assert session.peak_viewers is None and session.status == SessionStatus.SCHEDULED

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from matrix.errors import DomainError
+from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.rules_forms import TEXT_FIELDS, RuleForm, SettingsForm
@@ -98,7 +98,7 @@ def settings():
                              ("nearby_km", "quiet_start", "quiet_end", "evening_slot")}, actor=current_user)
         except DomainError as e:
             db.session.rollback()
-            errors[e.field if e.field in form else "form"] = e.message
+            errors.update({name if name in form else "form": message for name, message in field_errors(e).items()})
         else:
             flash(_("Live settings saved. New trailer times follow them; existing ones move when their session "
                     "is moved."), "success")

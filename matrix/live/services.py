@@ -16,7 +16,7 @@ from matrix.accounts.models import Account, AccountStatus
 from matrix.accounts.values import check_platform_url
 from matrix.audit import services as audit
 from matrix.auth.models import User
-from matrix.errors import DomainError, NotFound
+from matrix.errors import Collector, DomainError, NotFound
 from matrix.extensions import db
 from matrix.live import conflicts
 from matrix.live.conflicts import Booking, Findings, fold_anchor
@@ -87,41 +87,61 @@ def clean_session(values: dict, *, actor: User, account: Account | None = None,
     being edited (`current_rule_id`), since a rule can put trailers on the brand and neighbours' plans.
     An import passes `account`, loaded in bulk through visible_accounts(actor), instead of its id.
     """
-    account = account or _account(actor, values.get("account_id"))
-    if account.status not in BOOKABLE:
-        raise DomainError(_("The account %(account)s cannot go live: it is banned or retired.",
-                            account="@" + account.handle), field="account_id")
-    day = values.get("day")
-    if isinstance(day, str):
-        try:
-            day = date.fromisoformat(day.strip())
-        except ValueError:
-            raise DomainError(_("“%(value)s” is not a date; write it like 2026-11-28.", value=day), field="day") from None
-    if not isinstance(day, date):
-        raise DomainError(_("The day is required."), field="day")
-    starts_at, ends_at = session_span(day, values.get("start") or "", values.get("end") or "", zone())
+    collect = Collector()  # every mistake of the form at once
+    with collect.field("account_id"):
+        account = account or _account(actor, values.get("account_id"))
+        if account.status not in BOOKABLE:
+            raise DomainError(_("The account %(account)s cannot go live: it is banned or retired.",
+                                account="@" + account.handle), field="account_id")
+    with collect.field("day"):
+        day = _day(values.get("day"))
+    starts_at = ends_at = None
+    if not collect.failed("day"):
+        with collect.field("start"):
+            starts_at, ends_at = session_span(day, values.get("start") or "", values.get("end") or "", zone())
     cleaned = {}
     for name, limit in LIMITS.items():
         text = " ".join((values.get(name) or "").split()) if name != "theme" else (values.get(name) or "").strip()
-        if len(text) > limit:
-            raise DomainError(_("This text is too long: at most %(n)d characters.", n=limit), field=name)
+        with collect.field(name):
+            if len(text) > limit:
+                raise DomainError(_("This text is too long: at most %(n)d characters.", n=limit), field=name)
+            if not text and name == "title":
+                raise DomainError(_("The title is required."), field="title")
+            if not text and name == "anchor":
+                raise DomainError(_("Name the anchor: the staff member on camera."), field="anchor")
         cleaned[name] = text
-    if not cleaned["title"]:
-        raise DomainError(_("The title is required."), field="title")
-    if not cleaned["anchor"]:
-        raise DomainError(_("Name the anchor: the staff member on camera."), field="anchor")
-    rule_id = values.get("rule_id") or None
-    if rule_id is not None:
-        try:
-            rule_id = int(rule_id)
-        except (TypeError, ValueError):
-            rule_id = None
-        if rule_id is None or db.session.get(TrailerRule, rule_id) is None:
-            raise DomainError(_("Choose a trailer rule."), field="rule_id")
-        if not actor.is_hq and rule_id not in (default_rule().id, current_rule_id):
-            raise DomainError(_("Headquarters chooses the trailer rule; your session uses the default one."),
-                              field="rule_id")
+    with collect.field("rule_id"):
+        rule_id = _rule_id(values.get("rule_id"), actor, current_rule_id)
+    collect.check()
     return SessionValues(account, starts_at, ends_at, cleaned["title"], cleaned["theme"], cleaned["anchor"], rule_id)
+
+
+def _day(value) -> date:
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value.strip())
+        except ValueError:
+            raise DomainError(_("“%(value)s” is not a date; write it like 2026-11-28.", value=value),
+                              field="day") from None
+    if not isinstance(value, date):
+        raise DomainError(_("The day is required."), field="day")
+    return value
+
+
+def _rule_id(value, actor: User, current_rule_id: int | None) -> int | None:
+    """None for the default rule; a manager may name only the default or the session's current rule."""
+    if not value:
+        return None
+    try:
+        rule_id = int(value)
+    except (TypeError, ValueError):
+        rule_id = None
+    if rule_id is None or db.session.get(TrailerRule, rule_id) is None:
+        raise DomainError(_("Choose a trailer rule."), field="rule_id")
+    if not actor.is_hq and rule_id not in (default_rule().id, current_rule_id):
+        raise DomainError(_("Headquarters chooses the trailer rule; your session uses the default one."),
+                          field="rule_id")
+    return rule_id
 
 
 def booking(values: SessionValues, *, key, session_id: int | None = None) -> Booking:
@@ -255,6 +275,19 @@ def set_status(session: LiveSession, status: str, *, actor: User) -> None:
     db.session.commit()
 
 
+def _count(raw, name: str) -> int | None:
+    """A result as a whole number (1,200 is read), or None when left empty."""
+    if raw in (None, ""):
+        return None
+    try:
+        number = int(str(raw).replace(",", "").strip())
+    except ValueError:
+        raise DomainError(_("Write a whole number."), field=name) from None
+    if not 0 <= number <= 100_000_000:
+        raise DomainError(_("Between 0 and 100,000,000."), field=name)
+    return number
+
+
 def record_results(session: LiveSession, values: dict, *, actor: User) -> None:
     """Peak viewers, new followers, orders, leads and the replay URL; a session with results is done."""
     _in_scope(actor, session)
@@ -262,25 +295,19 @@ def record_results(session: LiveSession, values: dict, *, actor: User) -> None:
         raise DomainError(_("A cancelled session has no results."))
     if session.status == SessionStatus.SCHEDULED and session.starts_at > utcnow():
         raise DomainError(_("Results can be entered once the session has started."))
+    collect = Collector()
     numbers = {}
     for name in RESULTS:
-        raw = values.get(name)
-        if raw in (None, ""):
-            numbers[name] = None
-            continue
-        try:
-            number = int(str(raw).replace(",", "").strip())
-        except ValueError:
-            raise DomainError(_("Write a whole number."), field=name) from None
-        if not 0 <= number <= 100_000_000:
-            raise DomainError(_("Between 0 and 100,000,000."), field=name)
-        numbers[name] = number
+        with collect.field(name):
+            numbers[name] = _count(values.get(name), name)
     replay = (values.get("replay_url") or "").strip() or None
     if replay:
-        try:
-            replay = check_platform_url(replay, session.account.platform)
-        except DomainError as error:
-            raise DomainError(error.message, field="replay_url") from None
+        with collect.field("replay_url"):
+            try:
+                replay = check_platform_url(replay, session.account.platform)
+            except DomainError as error:
+                raise DomainError(error.message, field="replay_url") from None
+    collect.check()
     before = audit.snapshot(session, AUDITED)
     for name, number in numbers.items():
         setattr(session, name, number)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from matrix.accounts.models import Account, Platform
 from matrix.auth.models import User
-from matrix.errors import DomainError
+from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
 from matrix.imports.headers import Column, header_lookup, map_headers, normalise_header
 from matrix.imports.plan import load_in
@@ -239,7 +239,7 @@ def _check_row(line: int, raw: dict, known: _Known, actor: User) -> SessionRow:
     try:
         cleaned = services.clean_session(values, actor=actor, account=known.visible[account_id])
     except DomainError as e:
-        row.errors.append((e.field or "", e.message))
+        row.errors.extend((field or "", message) for field, message in field_errors(e).items())
         return row
     if row.errors:  # a bad rule name: the rest of the row was still checked
         return row

@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from matrix.audit import services as audit
 from matrix.chain import chain_language
 from matrix.auth.models import User
-from matrix.errors import DomainError
+from matrix.errors import Collector, DomainError
 from matrix.extensions import db
 from matrix.live.models import DEFAULT_STEPS, LiveSettings, TrailerRule
 from matrix.live.timing import clock, in_quiet_hours, parse_clock, parse_offset
@@ -44,10 +44,15 @@ def update_settings(values: dict, *, actor: User) -> LiveSettings:
     """Change the nearby distance and quiet hours; the evening slot must lie outside the quiet hours."""
     row = live_settings()
     before = audit.snapshot(row, SETTINGS_FIELDS)
-    nearby = _km(values.get("nearby_km"), field="nearby_km")
-    quiet_start = parse_clock(values.get("quiet_start"), field="quiet_start")
-    quiet_end = parse_clock(values.get("quiet_end"), field="quiet_end")
-    evening = parse_clock(values.get("evening_slot"), field="evening_slot")
+    collect = Collector()  # every mistake at once
+    parsed = {}
+    with collect.field("nearby_km"):
+        nearby = _km(values.get("nearby_km"), field="nearby_km")
+    for name in ("quiet_start", "quiet_end", "evening_slot"):
+        with collect.field(name):
+            parsed[name] = parse_clock(values.get(name), field=name)
+    collect.check()
+    quiet_start, quiet_end, evening = parsed["quiet_start"], parsed["quiet_end"], parsed["evening_slot"]
     if in_quiet_hours(evening, quiet_start, quiet_end):
         raise DomainError(_("The evening slot falls inside the quiet hours: night trailers would have nowhere to go."),
                           field="evening_slot")

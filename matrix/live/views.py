@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from matrix.accounts.forms import city_choices, show_errors
 from matrix.chain import chain_zone
-from matrix.errors import DomainError
+from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
 from matrix.live import calendars, services, suggestions
 from matrix.live.forms import (SESSION_STATUS_LABELS, CancelForm, ResultsForm, SessionForm, StatusForm,
@@ -76,7 +76,7 @@ def index():
 
 def _failed(form, error: DomainError) -> None:
     """A field's message goes next to it; anything else is flashed."""
-    for message in show_errors(form, {error.field: error.message}):
+    for message in show_errors(form, field_errors(error)):
         flash(message, "error")
 
 
