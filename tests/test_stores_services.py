@@ -129,6 +129,8 @@ def test_filters_and_counts(admin, make_store, make_account, make_community):
     assert codes(problem="no_point") == ["X-1"]
     assert codes(problem="geocode_failed") == ["X-1"]
     assert codes(problem="no_community") == ["N-1", "X-1"]
+    make_community(far, active=False)  # an inactive group takes no one: still without a community
+    assert codes(problem="no_community") == ["N-1", "X-1"]
     assert codes(problem="no_account") == ["B-1", "N-1", "X-1"]
     assert codes(status=StoreStatus.CLOSED.value) == []
     assert services.link_counts([west.id, bare.id]) == {west.id: (2, 1), bare.id: (0, 0)}

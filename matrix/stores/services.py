@@ -175,8 +175,8 @@ def filter_stores(query, *, q: str = "", city_code: str = "", district_code: str
         query = query.where(Store.lon.is_(None))
     elif problem == "geocode_failed":
         query = query.where(Store.geocode_status == GeocodeStatus.FAILED)
-    elif problem == "no_community":
-        query = query.where(~exists().where(Community.store_id == Store.id))
+    elif problem == "no_community":  # as the overview counts it: no active group (inactive ones take no one)
+        query = query.where(~exists().where(Community.store_id == Store.id, Community.active.is_(True)))
     elif problem == "no_account":
         query = query.where(~exists().where(Account.store_id == Store.id))
     return query
