@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from matrix.audit import services as audit
 from matrix.errors import DomainError
+from matrix.chain import chain_language
 from matrix.extensions import db
 from matrix.leads import phones
 from matrix.leads.mapping import FIELDS
@@ -40,7 +41,9 @@ def _built_in(slug: str) -> LeadSource:
     found = db.session.scalar(select(LeadSource).where(LeadSource.slug == slug))
     if found is not None:
         return found
-    source = LeadSource(name={"manual": "Manual entry", "import": "Sheet import"}[slug], slug=slug,
+    with chain_language():  # a stored name: the chain's language, whoever created it first
+        name = {"manual": _("Manual entry"), "import": _("Sheet import")}[slug]
+    source = LeadSource(name=name, slug=slug,
                         kind=BUILT_IN[slug], active=False, field_map={}, signature_scheme="")
     try:
         with db.session.begin_nested():
