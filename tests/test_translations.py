@@ -12,9 +12,15 @@ METHODS = [("matrix/**.py", "python"), ("templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
+def _not_hidden(dirpath: str) -> bool:
+    # Babel's default filter also skips folders starting with "_", and so templates/_macros: keep those.
+    return not Path(dirpath).name.startswith(".")
+
+
 def source_messages() -> set[str]:
     found = set()
-    for _file, _line, message, _comments, _ctx in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS):
+    for _file, _line, message, _comments, _ctx in extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS,
+                                                                   directory_filter=_not_hidden):
         found.add(message if isinstance(message, str) else message[0])
     return found
 

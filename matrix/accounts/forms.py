@@ -20,14 +20,15 @@ def optional_id(value) -> int | None:
     return int(value)
 
 
-def store_choices(user: User, current: Store | None = None) -> list[tuple[int, str]]:
-    """(id, "code name") of the stores the user may pick; `current` stays pickable even if archived."""
-    rows = db.session.execute(visible_stores(user).with_only_columns(Store.id, Store.code, Store.name)
-                              .order_by(Store.code)).all()
-    choices = [(row.id, f"{row.code} {row.name}") for row in rows]
-    if current is not None and current.id not in {row.id for row in rows}:
-        choices.append((current.id, f"{current.code} {current.name}"))
-    return choices
+class StoreFields:
+    """The store of a form: a select of the user's stores, or past a few hundred a code typed in.
+
+    matrix.stores.picker.offer_stores fills and reads them; the macro store_field shows the one that fits. The
+    store is checked against the user's scope there or by the view (404), not as an invalid choice (422).
+    """
+
+    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
+    store_code = StringField(_l("Store"), validators=[Length(max=40)])
 
 
 def city_choices(user: User) -> list[tuple[str, str]]:
@@ -55,13 +56,12 @@ def show_errors(form: FlaskForm, errors: dict[str, str]) -> list[str]:
     return unplaced
 
 
-class AccountForm(FlaskForm):
-    # Store and brand lists depend on who asks: the view fills the choices. The store is
-    # checked against the user's scope by the view (404), not as an invalid choice (422).
+class AccountForm(StoreFields, FlaskForm):
+    # Store and brand lists depend on who asks: the view fills the choices. The brand is
+    # checked by the view (404), not as an invalid choice (422).
     platform = SelectField(_l("Platform"), validators=[InputRequired()])
     scope = SelectField(_l("Kind of account"), default=AccountScope.STORE.value,
                         choices=[(s.value, SCOPE_LABELS[s.value]) for s in AccountScope])
-    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
     brand_id = SelectField(_l("Brand"), coerce=optional_id, validate_choice=False)
     handle = StringField(_l("Handle (account id on the platform)"), validators=[InputRequired(), Length(max=81)])
     display_name = StringField(_l("Display name"), validators=[Length(max=160)])

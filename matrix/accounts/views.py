@@ -7,13 +7,14 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from matrix.accounts import platforms as platform_services, services
 from matrix.accounts.forms import (AccountForm, DeleteForm, PlatformForm, city_choices, preselect_only_choice,
-                                  show_errors, store_choices)
+                                  show_errors)
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.accounts.values import clean_account
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import get_account_or_404, get_store_or_404, hq_required, visible_accounts
 from matrix.stores.models import Brand, Store
+from matrix.stores.picker import offer_stores
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -66,7 +67,7 @@ def _fill_choices(form: AccountForm, account: Account | None = None) -> None:
     locale = str(get_locale())
     form.platform.choices = [(p.code, p.label(locale)) for p in platform_services.ordered_platforms()
                              if p.enabled or (account and p.id == account.platform_id)]
-    form.store_id.choices = [("", _("Choose a store"))] + store_choices(current_user, account and account.store)
+    offer_stores(form, current_user, current=account and account.store, blank=_("Choose a store"))
     brands = db.session.execute(select(Brand.id, Brand.name).order_by(Brand.name)).all() if current_user.is_hq else []
     form.brand_id.choices = [("", _("Choose a brand"))] + [(b.id, b.name) for b in brands]
 

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from matrix.accounts.forms import optional_id
+from matrix.accounts.forms import StoreFields
 from matrix.communities.models import CommunityKind
 from matrix.templating import KIND_LABELS
 
@@ -17,9 +17,7 @@ class SecretField(StringField):
         return ""
 
 
-class CommunityForm(FlaskForm):
-    # The store is checked against the user's scope by the view (404), not as a choice (422).
-    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
+class CommunityForm(StoreFields, FlaskForm):
     name = StringField(_l("Group name"), validators=[InputRequired(), Length(max=120)])
     kind = SelectField(_l("Kind of group"), default=CommunityKind.WECOM.value,
                        choices=[(k.value, KIND_LABELS[k.value]) for k in CommunityKind])

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, defer
 
-from matrix.accounts.forms import DeleteForm, city_choices, preselect_only_choice, show_errors, store_choices
+from matrix.accounts.forms import DeleteForm, city_choices, preselect_only_choice, show_errors
 from matrix.communities import services
 from matrix.communities.forms import CommunityForm, MoveForm
 from matrix.communities.models import Community, CommunityKind
@@ -14,17 +14,18 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import get_community_or_404, get_store_or_404, visible_communities
 from matrix.stores.models import Store
+from matrix.stores.picker import filter_store, offer_stores
 
 bp = Blueprint("communities", __name__, url_prefix="/communities")
 
 
-def _filtered_communities(args):
+def _filtered_communities(args, store_id: int | None):
     # The QR image stays in the database: a list of 50 groups must not load 50 images.
     query = (visible_communities(current_user).join(Community.store)
              .options(contains_eager(Community.store), defer(Community.qr_image)))
     if city := args.get("city"):
         query = query.where(Store.city_code == city)
-    if store_id := args.get("store", type=int):
+    if store_id is not None:
         query = query.where(Community.store_id == store_id)
     if (kind := args.get("kind")) in set(CommunityKind):
         query = query.where(Community.kind == CommunityKind(kind))
@@ -42,10 +43,12 @@ def _filtered_communities(args):
 @login_required
 def index():
     """The groups of the stores in the user's scope, filtered."""
-    page = db.paginate(_filtered_communities(request.args), page=request.args.get("page", 1, type=int),
+    store_filter = filter_store(current_user, request.args)
+    page = db.paginate(_filtered_communities(request.args, store_filter.store_id),
+                       page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("communities/index.html", page=page, cities=city_choices(current_user),
-                           stores=store_choices(current_user), kinds=list(CommunityKind))
+                           store_filter=store_filter, kinds=list(CommunityKind))
 
 
 @bp.get("/<int:community_id>")
@@ -129,7 +132,7 @@ def _initial(community: Community) -> dict:
 def new():
     """Add a group to a store's rotation."""
     form = CommunityForm()
-    form.store_id.choices = [("", _("Choose a store"))] + store_choices(current_user)
+    offer_stores(form, current_user, blank=_("Choose a store"))
     if request.method == "GET":
         if store_id := request.args.get("store_id", type=int):
             form.store_id.data = get_store_or_404(current_user, store_id).id
@@ -148,7 +151,7 @@ def edit(community_id: int):
     """Change a group; an empty robot field keeps the stored webhook."""
     community = get_community_or_404(current_user, community_id)
     form = CommunityForm(data=_initial(community))
-    form.store_id.choices = store_choices(current_user, community.store)
+    offer_stores(form, current_user, current=community.store)
     if request.method == "GET":
         return render_template("communities/form.html", form=form, community=community)
     if _save(form, community):

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from matrix.accounts.forms import optional_id
+from matrix.accounts.forms import StoreFields
 from matrix.geo import COORD_SYSTEM_LABELS, CoordSystem
 from matrix.leads.models import LeadStatus
 from matrix.leads.phones import PhoneError, normalise_phone
@@ -36,19 +36,15 @@ class ConfirmForm(FlaskForm):
     """Only the CSRF token: revealing a phone number is a POST."""
 
 
-class ReassignForm(FlaskForm):
-    # Either field names the store; the view looks it up among the stores in scope. HQ only.
-    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
-    store_code = StringField(_l("Store code"), validators=[Length(max=40)])
+class ReassignForm(StoreFields, FlaskForm):
+    """HQ only; the unrouted queue types the store code, the lead's page picks the store."""
 
 
 class ExportForm(FlaskForm):
     include_phones = BooleanField(_l("Include phone numbers"))
 
 
-class ManualLeadForm(FlaskForm):
-    # The store is checked against the user's scope by the view (404), not as a choice (422).
-    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
+class ManualLeadForm(StoreFields, FlaskForm):
     name = StringField(lazy_pgettext("person", "Name"), validators=[InputRequired(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[InputRequired(), Length(max=30)])
     city = StringField(_l("City"), validators=[Length(max=60)])

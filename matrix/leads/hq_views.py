@@ -15,6 +15,7 @@ from matrix.leads.store_index import ROUTABLE_STATUSES
 from matrix.leads.views import bp, chain_tz, read_filters, render_detail
 from matrix.permissions import get_lead_or_404, get_store_or_404, hq_required, visible_stores
 from matrix.stores.models import Store
+from matrix.stores.picker import SELECT_MAX, offer_stores
 
 FUNNEL_DAYS = 30
 
@@ -28,9 +29,11 @@ def unrouted():
                                    status=filters.status)
     page = db.paginate(services.filtered_leads(current_user, filters), page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    # One list of open stores' codes for the page (a select per row would repeat every store 50 times).
+    # One list of open stores' codes for the page (a select per row would repeat every store 50 times);
+    # a big chain's codes are typed, so the list suggests no more than a select would hold.
     stores = db.session.execute(visible_stores(current_user).with_only_columns(Store.code, Store.name)
-                                .where(Store.status.in_(ROUTABLE_STATUSES)).order_by(Store.code)).all()
+                                .where(Store.status.in_(ROUTABLE_STATUSES)).order_by(Store.code)
+                                .limit(SELECT_MAX)).all()
     return render_template("leads/unrouted.html", page=page, form=ReassignForm(), stores=stores)
 
 
@@ -40,9 +43,11 @@ def reassign(lead_id: int):
     """Give the lead to another store by hand (audit-logged)."""
     lead = get_lead_or_404(current_user, lead_id)
     form = ReassignForm()
+    offer_stores(form, current_user, blank=_("Choose a store"))
     store = _chosen_store(form)
     if store is None:
-        flash(_("Choose the store to give the lead to."), "error")
+        if not form.errors:  # an unknown code says so next to the field
+            flash(_("Choose the store to give the lead to."), "error")
         return render_detail(lead, status_code=422, reassign_form=form)
     try:
         reassign_lead(lead, store, actor=current_user)
@@ -56,13 +61,10 @@ def reassign(lead_id: int):
 
 
 def _chosen_store(form: ReassignForm) -> Store | None:
-    """The store picked from the select, or typed by its code (the unrouted queue)."""
-    if not form.validate_on_submit():
+    """The store picked from the select, or typed by its code (found in scope by offer_stores)."""
+    if not form.validate_on_submit() or form.store_id.data is None:
         return None
-    if form.store_id.data is not None:
-        return get_store_or_404(current_user, form.store_id.data)
-    code = (form.store_code.data or "").strip()
-    return db.session.scalar(visible_stores(current_user).where(Store.code == code)) if code else None
+    return get_store_or_404(current_user, form.store_id.data)  # a forged store id: 404
 
 
 def _date_arg(name: str, default: date) -> date:

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matrix import geo
-from matrix.accounts.forms import preselect_only_choice, show_errors, store_choices
+from matrix.accounts.forms import preselect_only_choice, show_errors
 from matrix.errors import DomainError
 from matrix.leads import services
 from matrix.leads.forms import ManualLeadForm
@@ -13,6 +13,7 @@ from matrix.leads.phones import normalise_phone
 from matrix.leads.store_index import ROUTABLE_STATUSES
 from matrix.leads.views import bp
 from matrix.permissions import can_manage_store, get_store_or_404
+from matrix.stores.picker import offer_stores
 
 
 def _point(form: ManualLeadForm) -> geo.Point | None:
@@ -66,8 +67,7 @@ def _save(form: ManualLeadForm):
 def new():
     """Enter a lead taken by phone or in the street: a manager for their store, HQ for routing to decide."""
     form = ManualLeadForm()
-    first = [("", _("Let routing decide"))] if current_user.is_hq else [("", _("Choose a store"))]
-    form.store_id.choices = first + store_choices(current_user)
+    offer_stores(form, current_user, blank=_("Let routing decide") if current_user.is_hq else _("Choose a store"))
     if request.method == "GET":
         if store_id := request.args.get("store_id", type=int):
             form.store_id.data = get_store_or_404(current_user, store_id).id

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from matrix.accounts.forms import city_choices, show_errors, store_choices
+from matrix.accounts.forms import city_choices, show_errors
 from matrix.communities.services import current_community
 from matrix.errors import DomainError
 from matrix.extensions import db
@@ -22,8 +22,9 @@ from matrix.leads.forms import ConfirmForm, ExportForm, FollowUpForm, NoteForm, 
 from matrix.leads.models import Lead, LeadStatus
 from matrix.leads.phones import reveal_phone
 from matrix.models import utcnow
-from matrix.permissions import can_manage_store, get_lead_or_404, get_store_or_404
+from matrix.permissions import can_manage_store, get_lead_or_404
 from matrix.regions.services import region_name
+from matrix.stores.picker import filter_store, offer_stores
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
@@ -64,10 +65,13 @@ def lead_helpers():
             "lead_place": lead_place, "waited": services.time_to_first_contact, "now_utc": utcnow()}
 
 
-def read_filters(args) -> services.LeadFilters:
-    """The inbox filters from a query string (or the export form): unknown values are ignored."""
+def read_filters(args, *, store_id: int | None = None) -> services.LeadFilters:
+    """The inbox filters from a query string (or the export form): unknown values are ignored.
+
+    The store comes from matrix.stores.picker.filter_store, which reads ?store= and ?store_code=.
+    """
     status = args.get("status", "")
-    return services.LeadFilters(store_id=args.get("store", type=int), city_code=args.get("city") or None,
+    return services.LeadFilters(store_id=store_id, city_code=args.get("city") or None,
                                 status=LeadStatus(status) if status in set(LeadStatus) else None,
                                 source_id=args.get("source", type=int), follow_up_due=bool(args.get("due")),
                                 unrouted=bool(args.get("unrouted")) and current_user.is_hq,
@@ -78,10 +82,11 @@ def read_filters(args) -> services.LeadFilters:
 @login_required
 def index():
     """The leads of the stores in the user's scope, newest first, filtered."""
-    filters = read_filters(request.args)
+    store_filter = filter_store(current_user, request.args)
+    filters = read_filters(request.args, store_id=store_filter.store_id)
     page = db.paginate(services.filtered_leads(current_user, filters), page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("leads/index.html", page=page, stores=store_choices(current_user),
+    return render_template("leads/index.html", page=page, store_filter=store_filter,
                            cities=city_choices(current_user) if current_user.is_hq else [],
                            sources=services.visible_sources(current_user), export_form=ExportForm(),
                            filters=filters)
@@ -100,10 +105,10 @@ def render_detail(lead: Lead, *, status_code: int = 200, phone: str | None = Non
     follow_form = forms.get("follow_form") or FollowUpForm(
         data={"follow_up_at": lead.follow_up_at.astimezone(chain_tz()).replace(tzinfo=None)
               if lead.follow_up_at else None})
-    reassign_form = None
-    if current_user.is_hq:
-        reassign_form = forms.get("reassign_form") or ReassignForm(data={"store_id": lead.store_id})
-        reassign_form.store_id.choices = [("", _("Choose a store"))] + store_choices(current_user)
+    reassign_form = forms.get("reassign_form")  # a failed reassign was offered the stores already
+    if current_user.is_hq and reassign_form is None:
+        reassign_form = ReassignForm(data={"store_id": lead.store_id})
+        offer_stores(reassign_form, current_user, blank=_("Choose a store"))
     return render_template("leads/detail.html", lead=lead, notes=services.notes_of(lead), phone=phone,
                            status_form=status_form, note_form=forms.get("note_form") or NoteForm(),
                            follow_form=follow_form, reveal_form=ConfirmForm(), reassign_form=reassign_form,
@@ -222,9 +227,10 @@ def export():
     form = ExportForm()
     if not form.validate_on_submit():
         abort(400)
-    filters = read_filters(request.form)
-    if filters.store_id:
-        get_store_or_404(current_user, filters.store_id, include_archived=True)  # a forged store id: 404
+    store_filter = filter_store(current_user, request.form)
+    if store_filter.forged:
+        abort(404)
+    filters = read_filters(request.form, store_id=store_filter.store_id)
     if form.include_phones.data and not current_user.is_hq:
         abort(403)
     headers, rows = services.export_leads(current_user, filters, include_phones=bool(form.include_phones.data),
