@@ -108,7 +108,8 @@ def _render(upload: Upload, plan: LeadImportPlan, form: LeadConfirmForm, status:
     rows = [r for r in plan.rows if r.status == ERROR or r.warnings] or plan.rows
     form.fingerprint.data = plan.fingerprint()  # after a 409 the confirm must pin the new preview
     return render_template("sources/import_preview.html", upload=upload, plan=plan, counts=plan.counts,
-                           rows=rows[:SHOWN_ROWS], shown_total=len(rows), columns=COLUMNS, form=form,
+                           rows=rows[:SHOWN_ROWS], shown_total=len(rows), form=form,
+                           choices=[(c.field, c.label) for c in COLUMNS],
                            labels={c.field: c.label for c in COLUMNS},
                            discard_form=DiscardForm(),
                            mapping_args={f"col-{i}": plan.mapping.get(i, "") for i in range(len(plan.headers))}), status
