@@ -11,16 +11,15 @@ idempotent run is timed too. Ends with `plan_week_s <v> s` and `plan_week_peak_m
 import argparse
 import os
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from common import fresh_database, make_app  # noqa: E402  (bench/common.py, beside this script)
 
 WEEK = "2026-W48"
 TEMPLATES = [
@@ -32,18 +31,6 @@ TEMPLATES = [
     ("image_post", "本周好物", "{{ store_name }}本周好物清单", "图1：封面\n图2：价格\n图3：地址 {{ address }}"),
     ("image_post", "到店指南", "怎么来{{ store_name }}？地址：{{ address }}", "图1：地图\n图2：门头"),
 ]
-
-
-def make_app(url: str):
-    from config import Config
-    from matrix import create_app
-
-    class Settings(Config):
-        SQLALCHEMY_DATABASE_URI = url
-        SECRET_KEY = "bench"
-        SQLALCHEMY_ENGINE_OPTIONS = {}
-
-    return create_app(Settings)
 
 
 def seed(url: str, stores: int) -> None:
@@ -103,23 +90,6 @@ def measure(url: str, campaign_id: int) -> tuple[float, float]:
     return seconds, peak_mb
 
 
-def postgres_schema(url: str) -> tuple[str, callable]:
-    """A fresh schema in the PostgreSQL database of `url`; returns its URL and a cleanup."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_plan_week_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    joiner = "&" if "?" in url else "?"
-
-    def drop():
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-    return f"{url}{joiner}options=-csearch_path%3D{schema}", drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=int, default=10_000)
@@ -128,15 +98,7 @@ def main() -> None:
     if args.seed_only:
         seed(args.seed_only, args.stores)
         return
-    target = os.environ.get("DATABASE_URL", "")
-    folder = None
-    if target.startswith("postgresql"):
-        url, cleanup = postgres_schema(target)
-        print(f"database: PostgreSQL, fresh schema in {target.rsplit('@', 1)[-1]}")
-    else:
-        folder = tempfile.mkdtemp(prefix="plan_week_")
-        url, cleanup = f"sqlite:///{folder}/bench.db", lambda: shutil.rmtree(folder, ignore_errors=True)
-        print(f"database: SQLite in {folder}")
+    url, cleanup = fresh_database("plan_week")
     try:
         started = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--stores", str(args.stores), "--seed-only", url],

@@ -17,12 +17,9 @@ import os
 import pstats
 import random
 import resource
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,24 +27,14 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from common import fresh_database, make_app  # noqa: E402  (bench/common.py, beside this script)
+
 OPERATOR = "bench-operator"
 TITLES = ["冬季新品直播", "床品四件套专场", "周末焕新季", "到店福利直播", "羽绒被限时秒杀", "样板间探店"]
 THEMES = ["羽绒被、床品四件套", "沙发、茶几", "收纳好物", "儿童房布置", "", "餐桌椅套装"]
 # Start hour (local) and length in hours; evenings are the usual slot, afternoons the exception.
 EVENING = [(19, 2), (19, 3), (20, 2), (20, 1), (21, 2), (21, 1), (22, 1)]
 AFTERNOON = [(14, 2), (15, 2), (16, 1)]
-
-
-def make_app(url: str):
-    from config import Config
-    from matrix import create_app
-
-    class Settings(Config):
-        SQLALCHEMY_DATABASE_URI = url
-        SECRET_KEY = "bench"
-        SQLALCHEMY_ENGINE_OPTIONS = {}
-
-    return create_app(Settings)
 
 
 def seed(url: str, stores: int) -> None:
@@ -191,23 +178,6 @@ def measure(url: str, sessions: int, moves: int, profile: bool) -> dict:
     return figures
 
 
-def postgres_schema(url: str) -> tuple[str, callable]:
-    """A fresh schema in the PostgreSQL database of `url`; returns its URL and a cleanup."""
-    from sqlalchemy import create_engine, text
-
-    schema = f"bench_sessions_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    joiner = "&" if "?" in url else "?"
-
-    def drop():
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
-    return f"{url}{joiner}options=-csearch_path%3D{schema}", drop
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=int, default=10_000)
@@ -219,15 +189,7 @@ def main() -> None:
     if args.seed_only:
         seed(args.seed_only, args.stores)
         return
-    target = os.environ.get("DATABASE_URL", "")
-    folder = None
-    if target.startswith("postgresql"):
-        url, cleanup = postgres_schema(target)
-        print(f"database: PostgreSQL, fresh schema in {target.rsplit('@', 1)[-1]}")
-    else:
-        folder = tempfile.mkdtemp(prefix="sessions_")
-        url, cleanup = f"sqlite:///{folder}/bench.db", lambda: shutil.rmtree(folder, ignore_errors=True)
-        print(f"database: SQLite in {folder}")
+    url, cleanup = fresh_database("sessions")
     try:
         started = time.perf_counter()
         out = subprocess.run([sys.executable, __file__, "--stores", str(args.stores), "--seed-only", url],
