@@ -175,3 +175,12 @@ def test_week_window_follows_the_chains_zone(app, live):
     listed = db.session.scalars(calendars.week_sessions(live["hq"], monday, zone=ZONE)).all()
     assert listed == [session]
     assert db.session.scalars(calendars.week_sessions(live["hq"], monday - timedelta(days=7), zone=ZONE)).all() == []
+
+
+def test_week_search_takes_wildcards_literally(app, live):
+    book(live["account_a"], live["hq"], title="100%好评专场")
+    book(live["account_b"], live["hq"], anchor="王芳", title="新品直播")
+    monday = monday_of(DAY)
+    titles = lambda q: [s.title for s in db.session.scalars(  # noqa: E731
+        calendars.week_sessions(live["hq"], monday, zone=ZONE, q=q))]
+    assert titles("%") == ["100%好评专场"] and titles("1_0") == [] and titles("新品") == ["新品直播"]

@@ -65,8 +65,7 @@ def week_sessions(user: User, monday: date, *, zone: str, city: str | None = Non
     if status in set(SessionStatus):
         query = query.where(LiveSession.status == SessionStatus(status))
     if q := q.strip():
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(*(column.ilike(pattern, escape="\\") for column in (
+        query = query.where(or_(*(column.icontains(q, autoescape=True) for column in (  # % and _ typed are literal
             LiveSession.title, LiveSession.anchor, Account.handle, Store.code, Store.name))))
     return query.order_by(LiveSession.starts_at, Store.code, LiveSession.id)
 

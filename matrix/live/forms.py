@@ -94,9 +94,8 @@ def bookable_accounts(user: User, *, store_id: int | None = None, city: str | No
     if city:
         query = query.where(Store.city_code == city)
     if q := q.strip():
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(Account.handle.ilike(pattern, escape="\\"), Store.code.ilike(pattern, escape="\\"),
-                                Store.name.ilike(pattern, escape="\\")))
+        query = query.where(or_(*(column.icontains(q, autoescape=True)  # % and _ typed are literal
+                                  for column in (Account.handle, Store.code, Store.name))))
     ordered = query.order_by(Account.scope, Store.code, Platform.sort_order, Account.handle)
     accounts = list(db.session.scalars(ordered.limit(ACCOUNT_CHOICE_LIMIT + 1)))
     capped = len(accounts) > ACCOUNT_CHOICE_LIMIT
