@@ -1,5 +1,5 @@
 """The printable plan as HTML (no browser needed): sheets, QR code, live box, and the group it points to."""
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,3 +79,17 @@ def test_print_css_rules():
     for rule in ("size: A4 landscape", "margin: 10mm", "page-break-after: always", "line-break: strict",
                  "repeat(7, minmax(0, 1fr))", "font-size: 8.5pt"):
         assert rule in css, rule
+
+
+def test_templates_invite_to_the_same_group_as_the_print_and_the_live_code(shop, make_community):
+    from matrix.planning.variables import store_variables
+
+    store, other = shop["store"], shop["other"]
+    make_community(store, name="满", members=200, capacity=200, rotation_order=1)
+    make_community(store, name="可用", invite_link="https://work.weixin.qq.com/gm/ok", rotation_order=2)
+    make_community(other, name="全满", members=500, capacity=500)
+    monday = date(2026, 11, 23)
+    mine = store_variables(store, monday)
+    assert (mine["community_name"], mine["community_link"]) == ("可用", "https://work.weixin.qq.com/gm/ok")
+    assert current_community(store.id).name == "可用"
+    assert store_variables(other, monday)["community_name"] == ""     # no group with room: nobody is invited

@@ -1,4 +1,7 @@
 """A store's groups and their rotation. Each public call is one transaction."""
+from collections.abc import Collection
+from typing import NamedTuple
+
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -86,9 +89,34 @@ def rotation(store_id: int) -> list[Community]:
                                    .order_by(Community.rotation_order, Community.id)))
 
 
+class CurrentGroup(NamedTuple):
+    id: int
+    store_id: int
+    name: str
+    invite_link: str | None
+
+
+def current_groups(store_ids: Collection[int]) -> dict[int, CurrentGroup]:
+    """Store id -> the group new members join now: the first active group with room, in rotation order.
+
+    The one place this rule lives; plain rows, so a whole chain's week costs one light query.
+    """
+    query = (select(Community.id, Community.store_id, Community.name, Community.invite_link, Community.members,
+                    Community.capacity).where(Community.active.is_(True))
+             .order_by(Community.store_id, Community.rotation_order, Community.id))
+    if len(store_ids) <= 500:  # a whole chain is read in one scan and filtered here instead
+        query = query.where(Community.store_id.in_(list(store_ids)))
+    chosen: dict[int, CurrentGroup] = {}
+    for row in db.session.execute(query):
+        if row.store_id in store_ids and row.store_id not in chosen and row.members < row.capacity:
+            chosen[row.store_id] = CurrentGroup(row.id, row.store_id, row.name, row.invite_link)
+    return chosen
+
+
 def current_community(store_id: int) -> Community | None:
     """The first active group with room: where the live code points now."""
-    return next((c for c in rotation(store_id) if c.active and not c.is_full), None)
+    found = current_groups({store_id}).get(store_id)
+    return db.session.get(Community, found.id) if found else None
 
 
 def next_rotation_order(store_id: int) -> int:

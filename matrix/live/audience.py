@@ -7,7 +7,7 @@ from sqlalchemy import and_, or_, select
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.extensions import db
 from matrix.live.models import LiveSession, TrailerRule
-from matrix.planning.generation import store_communities
+from matrix.communities.services import current_groups
 from matrix.planning.spacing import Site, km_between
 from matrix.stores.models import Brand, Store, StoreStatus
 
@@ -58,7 +58,7 @@ class Audience:
         self.accounts = {a.id: a for a in db.session.scalars(
             select(Account).where(Account.id.in_({s.account_id for s in sessions})))}
         self.platforms = {p.id: p for p in db.session.scalars(select(Platform))}
-        self.communities = store_communities(host_ids) if host_ids else {}
+        self.communities = current_groups(host_ids) if host_ids else {}
 
     def siblings(self, session: LiveSession, rule: TrailerRule) -> list[int]:
         """The nearest other open stores of the host's brand and city (within the rule's distance)."""

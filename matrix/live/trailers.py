@@ -148,8 +148,8 @@ class _Sync:
                 "city": region_name(host.city_code) if host else "",
                 "district": region_name(host.district_code) if host and host.district_code else "",
                 "address": (host.address or "") if host else "", "phone": (host.phone or "") if host else "",
-                "community_name": community[0] if community else "",
-                "community_link": (community[1] or "") if community and community[1] else ""}
+                "community_name": community.name if community else "",
+                "community_link": (community.invite_link or "") if community else ""}
 
     def _wanted(self, session: LiveSession) -> dict[str, Wanted]:
         rule = self.rule_of[session.id]

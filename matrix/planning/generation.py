@@ -17,7 +17,7 @@ from sqlalchemy import Select, delete, select, update
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.audit import services as audit
 from matrix.auth.models import User
-from matrix.communities.models import Community
+from matrix.communities.services import current_groups
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
@@ -67,20 +67,6 @@ class GenerationReport:
         return _("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
                  "%(skipped)d skipped.", week=self.week, added=self.added, changed=self.changed, left=self.left,
                  removed=self.removed, skipped=self.skipped)
-
-
-def store_communities(store_ids: Collection[int]) -> dict[int, tuple[str, str | None]]:
-    """Store id -> (name, invite link) of the group new members join: the first active one not full."""
-    query = select(Community.store_id, Community.name, Community.invite_link, Community.members,
-                   Community.capacity).where(Community.active.is_(True))
-    if len(store_ids) <= 500:  # a whole chain is read in one scan and filtered here instead
-        query = query.where(Community.store_id.in_(list(store_ids)))
-    best: dict[int, tuple] = {}
-    for store_id, name, link, members, capacity in db.session.execute(
-            query.order_by(Community.store_id, Community.rotation_order, Community.id)):
-        if store_id in store_ids and (store_id not in best or (best[store_id][2] and members < capacity)):
-            best[store_id] = (name, link, members >= capacity)
-    return {k: (v[0], v[1]) for k, v in best.items()}
 
 
 def in_scope(query: Select, campaign: Campaign) -> Select:
@@ -202,7 +188,7 @@ class _Job:
         ids = {s.id for s in stores}
         accounts = planned_accounts(self.campaign, ids)
         self.sessions = next_sessions(ids, self.monday)
-        return [s for s in stores if s.id in accounts], accounts, store_communities(ids)
+        return [s for s in stores if s.id in accounts], accounts, current_groups(ids)
 
     def run(self) -> None:
         stores, self.accounts, self.communities = self._prefetch() if self.sequence else ([], {}, {})

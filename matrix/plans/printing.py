@@ -11,6 +11,7 @@ from sqlalchemy.orm import defer, selectinload
 from matrix.accounts.models import Account
 from matrix.chain import chain_zone
 from matrix.communities.models import Community
+from matrix.communities.services import current_groups
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.extensions import db
 from matrix.planning.models import Approval, ContentItem, ContentKind, ItemStatus
@@ -95,16 +96,12 @@ def week_sessions(store_ids: list[int], monday: date) -> dict[int, list[LiveSess
 
 
 def current_communities(store_ids: list[int]) -> dict[int, Community]:
-    """Store id -> the group new members join now: the same choice as
-    matrix.communities.services.current_community (first active group with room), for many stores at once."""
-    groups = db.session.scalars(select(Community).where(Community.store_id.in_(store_ids))
-                                .options(defer(Community.qr_image))
-                                .order_by(Community.store_id, Community.rotation_order, Community.id))
-    chosen: dict[int, Community] = {}
-    for group in groups:
-        if group.store_id not in chosen and group.active and not group.is_full:
-            chosen[group.store_id] = group
-    return chosen
+    """Store id -> the group new members join now (communities.services.current_groups), QR images unloaded."""
+    chosen = current_groups(store_ids)
+    groups = {g.id: g for g in db.session.scalars(select(Community).options(defer(Community.qr_image))
+                                                   .where(Community.id.in_([c.id for c in chosen.values()])))}
+    return {store_id: groups[c.id] for store_id, c in chosen.items()}
+
 
 
 def store_weeks(stores: list[Store], monday: date, *, printable: bool = True) -> list[StoreWeek]:
