@@ -8,7 +8,7 @@ from matrix.accounts.models import Platform
 from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.permissions import visible_stores
-from matrix.planning import generation
+from matrix.planning import scope
 from matrix.planning.models import Campaign, StoreScope
 from matrix.planning.weeks import WeekError, current_week, iso_week, monday_of, week_label, week_string
 from matrix.regions.services import region_name
@@ -37,9 +37,9 @@ def week_choices(campaign: Campaign, selected: str | None) -> tuple[list[tuple[s
 
 def campaign_facts(campaign: Campaign) -> dict:
     """Stores and accounts the campaign reaches now, and its scope and platforms in words."""
-    ids = set(db.session.scalars(generation.in_scope(select(Store.id), campaign)))
-    accounts = sum(len(a) for a in generation.planned_accounts(campaign, ids).values())
-    platform_ids = generation.campaign_platform_ids(campaign)
+    ids = set(db.session.scalars(scope.in_scope(select(Store.id), campaign)))
+    accounts = sum(len(a) for a in scope.planned_accounts(campaign, ids).values())
+    platform_ids = scope.campaign_platform_ids(campaign)
     locale = str(get_locale())
     platforms = [p.label(locale) for p in db.session.scalars(
         select(Platform).where(Platform.id.in_(platform_ids)).order_by(Platform.sort_order, Platform.id))]

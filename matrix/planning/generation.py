@@ -7,14 +7,12 @@ changed, leaves what a store edited or already worked on, and removes untouched 
 that left the scope. Reads are a few prefetching queries; writes are chunked bulk statements.
 """
 import math
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import delete, select, update
 
-from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.communities.services import current_groups
@@ -24,13 +22,12 @@ from matrix.models import utcnow
 from matrix.live.upcoming import next_sessions
 from matrix.planning import sandbox
 from matrix.planning.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
-from matrix.planning.models import (Approval, Campaign, ContentItem, ContentKind, ItemStatus, StoreScope,
-                                    store_tags)
+from matrix.planning.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
+from matrix.planning.scope import in_scope, planned_accounts
 from matrix.planning.spacing import Site, place
 from matrix.planning.weeks import monday_of, week_days, week_string
-from matrix.stores.models import Brand, Store, StoreStatus
+from matrix.stores.models import Brand, Store
 
-PLANNED_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.INCUBATING)
 TEXT_FIELDS = ("topic", "caption", "script", "hashtags", "location_tag")
 COMPARED = NEW_ITEM_COLUMNS[3:]  # day, slot, kind, template, texts: what regenerating may update
 CHUNK_STORES = 2_000   # stores per read of existing texts
@@ -67,48 +64,6 @@ class GenerationReport:
         return _("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
                  "%(skipped)d skipped.", week=self.week, added=self.added, changed=self.changed, left=self.left,
                  removed=self.removed, skipped=self.skipped)
-
-
-def in_scope(query: Select, campaign: Campaign) -> Select:
-    """`query` (over stores) narrowed to the open, unarchived stores the campaign covers."""
-    query = query.where(Store.archived_at.is_(None), Store.status == StoreStatus.OPEN)
-    values = list(campaign.scope_values or [])
-    if campaign.store_scope == StoreScope.CITY:
-        query = query.where(Store.city_code.in_(values))
-    elif campaign.store_scope == StoreScope.LIST:
-        query = query.where(Store.id.in_([int(v) for v in values]))
-    elif campaign.store_scope == StoreScope.TAG:
-        query = query.where(Store.id.in_(select(store_tags.c.store_id).where(store_tags.c.tag.in_(values))))
-    return query
-
-
-def scope_store_ids(campaign: Campaign) -> Select:
-    """The ids of the open, unarchived stores a campaign covers (add .where() to test one store)."""
-    return in_scope(select(Store.id), campaign)
-
-
-def campaign_platform_ids(campaign: Campaign) -> list[int]:
-    """The campaign's platforms that are enabled (all enabled ones when it names none)."""
-    enabled = db.session.scalars(select(Platform.id).where(Platform.enabled.is_(True))).all()
-    chosen = set(campaign.platform_ids or enabled)
-    return [pid for pid in enabled if pid in chosen]
-
-
-def planned_accounts(campaign: Campaign, store_ids: Collection[int]) -> dict[int, list[int]]:
-    """Store id -> ids of its store accounts the campaign plans: active or incubating, on its platforms.
-
-    One scan of the store accounts, filtered here: a subquery over freshly imported stores
-    and accounts (no planner statistics yet) made PostgreSQL loop for half a minute.
-    """
-    platforms = set(campaign_platform_ids(campaign))
-    out: dict[int, list[int]] = {}
-    for account_id, store_id, platform_id in db.session.execute(
-            select(Account.id, Account.store_id, Account.platform_id).where(
-                Account.scope == AccountScope.STORE, Account.status.in_(PLANNED_ACCOUNT_STATUSES))
-            .order_by(Account.id)):
-        if store_id in store_ids and platform_id in platforms:
-            out.setdefault(store_id, []).append(account_id)
-    return out
 
 
 def campaign_days(campaign: Campaign, monday: date) -> list[date]:

@@ -137,7 +137,7 @@ def _before_the_session(item: ContentItem, day: date, slot: str) -> None:
 
 def approval_required(store: Store, platform_id: int, day: date) -> bool:
     """Does a campaign that requires approval cover this store, platform and week (see the module rule)?"""
-    from matrix.planning.generation import scope_store_ids  # the generator's scope rule, so both agree
+    from matrix.planning.scope import scope_store_ids  # the generator's scope rule, so both agree
 
     monday = monday_of(day)
     campaigns = db.session.scalars(select(Campaign).where(
