@@ -57,7 +57,8 @@ def _prepare_database() -> None:
 @click.option("--seed", "rng_seed", default=2026, show_default=True, help="Random seed (same seed, same chain).")
 def demo_command(stores, rng_seed):
     """Create the demo chain 栖木家居 with users to sign in (does nothing if stores exist)."""
-    from matrix.demo import BRAND, build_demo
+    from matrix.demo import build_demo
+    from matrix.demo_chain import BRAND
 
     _prepare_database()
     summary = build_demo(rng_seed=rng_seed, stores=stores)

@@ -6,7 +6,7 @@ import re
 from sqlalchemy import func, select
 
 from config import TestConfig
-from matrix import create_app, demo
+from matrix import create_app, demo, demo_chain
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.auth.models import Role, User
 from matrix.communities.models import Community
@@ -58,9 +58,9 @@ def test_build_demo_twice_adds_nothing(app):
 
 
 def test_same_seed_same_chain(app):
-    plans = demo.demo_plans(40)
-    first = demo._store_rows(random.Random(3), plans, brand_id=1)
-    again = demo._store_rows(random.Random(3), plans, brand_id=1)
+    plans = demo_chain.demo_plans(40)
+    first = demo_chain._store_rows(random.Random(3), plans, brand_id=1)
+    again = demo_chain._store_rows(random.Random(3), plans, brand_id=1)
     assert first == again and len(first) == 40
     assert len({row["code"] for row in first}) == 40
 
@@ -74,7 +74,7 @@ def test_build_seed_gives_exactly_k_accounts_per_store(app):
 
 
 def test_cn_number():
-    assert [demo.cn_number(n) for n in (2, 10, 12, 20, 35)] == ["二", "十", "十二", "二十", "三十五"]
+    assert [demo_chain.cn_number(n) for n in (2, 10, 12, 20, 35)] == ["二", "十", "十二", "二十", "三十五"]
 
 
 def test_demo_command_on_a_fresh_database(tmp_path):
