@@ -10,7 +10,8 @@ from sqlalchemy import func, insert, select
 from matrix.accounts.models import Platform
 from matrix.accounts.platforms import ensure_default_platforms
 from matrix.audit import services as audit
-from matrix.auth.models import Role, User, store_managers
+from matrix.auth.models import Role, User
+from matrix.stores.models import store_managers
 from matrix.chain import chain_language
 from matrix.demo_chain import BRAND, ChainSummary, build_chain, demo_plans, seed_plans
 from matrix.extensions import db

@@ -15,7 +15,8 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.regions.services import (cities, districts_of, find_city, find_district, region_centre, region_name,
                                      short_name)
-from matrix.stores.models import Brand, GeocodeStatus, Store, StoreStatus
+from matrix.stores.models import GeocodeStatus, Store, StoreStatus
+from matrix.brands.models import Brand
 
 BRAND = "栖木家居"
 HANDLE = "qimu"

@@ -1,7 +1,8 @@
 """Declarative base, shared column types and the import of every feature's models."""
+import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -30,6 +31,12 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value is not None else None
 
 
+def enum_column(enum_cls: type[enum.Enum], length: int = 24) -> Enum:
+    """A portable enum column that stores the member's value."""
+    return Enum(enum_cls, native_enum=False, length=length, validate_strings=True,
+                values_callable=lambda members: [m.value for m in members])
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -44,9 +51,11 @@ def import_all_models() -> None:
     from matrix.imports import models as _imports  # noqa: F401
     from matrix.auth import models as _auth  # noqa: F401
     from matrix.regions import models as _regions  # noqa: F401
+    from matrix.brands import models as _brands  # noqa: F401
     from matrix.stores import models as _stores  # noqa: F401
     from matrix.accounts import models as _accounts  # noqa: F401
     from matrix.communities import models as _communities  # noqa: F401
     from matrix.planning import models as _planning  # noqa: F401
     from matrix.leads import models as _leads  # noqa: F401
+    from matrix.notifications import models as _notifications  # noqa: F401
     from matrix.live import models as _live  # noqa: F401

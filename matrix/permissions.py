@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
 from matrix.accounts.models import Account, AccountScope
-from matrix.auth.models import Role, User, store_managers
+from matrix.auth.models import Role, User
+from matrix.stores.models import store_managers
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.leads.models import Lead

@@ -9,7 +9,7 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 
 @pytest.fixture

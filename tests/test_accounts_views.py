@@ -6,7 +6,7 @@ from matrix.accounts.models import Account, AccountScope, AccountStatus, Platfor
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.extensions import db
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 
 @pytest.fixture

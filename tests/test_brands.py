@@ -13,7 +13,7 @@ from matrix.auth.models import Role
 from matrix.brands import services
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 
 def png(width: int = 64, height: int = 64, padding: int = 0) -> bytes:

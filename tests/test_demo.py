@@ -12,7 +12,8 @@ from matrix.auth.models import Role, User
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.regions.services import region_centre
-from matrix.stores.models import Brand, GeocodeStatus, Store
+from matrix.stores.models import GeocodeStatus, Store
+from matrix.brands.models import Brand
 
 
 def count(model) -> int:

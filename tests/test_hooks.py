@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from matrix.extensions import db
 from matrix.leads import signatures
-from matrix.leads.models import Lead, Notification, RejectedDelivery
+from matrix.leads.models import Lead, RejectedDelivery
+from matrix.notifications.models import Notification
 from matrix.leads.sources import create_source, manual_source, update_source
 
 PHONE = "13912345678"

@@ -10,7 +10,8 @@ from matrix.imports.apply import apply_import
 from matrix.imports.exports import export_table, template_table, to_csv, to_xlsx
 from matrix.imports.plan import plan_import
 from matrix.imports.readers import read_table
-from matrix.stores.models import Brand, StoreStatus
+from matrix.stores.models import StoreStatus
+from matrix.brands.models import Brand
 from tests.test_imports_services import plan_csv
 
 ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdef-1234-5678"

@@ -13,7 +13,8 @@ from matrix.extensions import db
 from matrix.imports.apply import apply_import
 from matrix.imports.plan import plan_import
 from matrix.imports.readers import read_table
-from matrix.stores.models import Brand, GeocodeStatus, Store, StoreStatus
+from matrix.stores.models import GeocodeStatus, Store, StoreStatus
+from matrix.brands.models import Brand
 
 STORE_HEADER = ["门店编码", "门店名称", "城市", "区县", "详细地址", "经度", "纬度", "坐标系", "状态", "服务半径(km)", "电话"]
 WEST_LAKE = ["HZ-001", "杭州西湖店", "杭州", "西湖区", "文三路 1 号", "120.1551", "30.2741", "GCJ-02", "营业", "3", "0571-88880001"]

@@ -12,7 +12,8 @@ from matrix.extensions import db
 from matrix.imports.readers import read_table
 from matrix.imports.uploads import save_upload
 from matrix.leads import lead_import
-from matrix.leads.models import Lead, Notification
+from matrix.leads.models import Lead
+from matrix.notifications.models import Notification
 
 CSV = ("线索编号,姓名,手机号,城市,区县,门店编码,留资时间\n"
        "X-1,张三,13800138000,杭州,西湖区,,2024-05-01 10:00\n"

@@ -13,7 +13,8 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.leads import intake, phones
 from matrix.leads.intake import LeadInput, LeadRejected, accept_lead
-from matrix.leads.models import Lead, LeadNote, LeadSource, Notification, SourceKind
+from matrix.leads.models import Lead, LeadNote, LeadSource, SourceKind
+from matrix.notifications.models import Notification
 from matrix.leads.sources import create_source, import_source, manual_source
 
 PHONE = "13800138000"

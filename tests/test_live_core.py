@@ -202,7 +202,7 @@ def test_default_rule_posts_on_the_host_brand_and_nearest_same_city_siblings(hq,
 
 
 def test_brand_main_account_and_sibling_distance_and_platform_settings(hq, make_store, make_account):
-    from matrix.stores.models import Brand
+    from matrix.brands.models import Brand
 
     brand = Brand(name="栖木")
     db.session.add(brand)

@@ -11,7 +11,7 @@ from matrix.extensions import db
 from matrix.live import services
 from matrix.planning.models import ContentItem, ItemStatus
 from matrix.planning.weeks import week_string
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = (datetime.now(ZONE) + timedelta(days=8)).date()

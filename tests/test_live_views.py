@@ -12,7 +12,7 @@ from matrix.extensions import db
 from matrix.live import services
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.planning.models import ContentItem, ItemStatus
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = (datetime.now(ZONE) + timedelta(days=7)).date()   # far enough ahead for every default trailer

@@ -8,7 +8,8 @@ from matrix.auth.models import Role
 from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads.models import DeliveryStatus, Lead, LeadSource, Notification, RoutingRule, SourceKind
+from matrix.leads.models import Lead, LeadSource, RoutingRule, SourceKind
+from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import services
 from matrix.notifications.services import deliver_due, enqueue_for_lead
 from matrix.notifications.wecom import RobotClient

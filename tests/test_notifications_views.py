@@ -7,7 +7,8 @@ from sqlalchemy import select
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.extensions import db
-from matrix.leads.models import DeliveryStatus, Lead, Notification
+from matrix.leads.models import Lead
+from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import services
 
 KEY = "SECRETROBOTKEY9876"

@@ -9,7 +9,8 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads.models import Lead, LeadSource, LeadStatus, Notification, RoutingRule, SourceKind
+from matrix.leads.models import Lead, LeadSource, LeadStatus, RoutingRule, SourceKind
+from matrix.notifications.models import Notification
 from matrix.leads.routing import assign_lead, open_lead_counts, reassign_lead
 from matrix.leads.store_index import StoreIndex
 from matrix.regions.services import region_centre

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from matrix.accounts.models import AccountScope
 from matrix.auth.models import Role
 from matrix.extensions import db
-from matrix.leads.models import DeliveryStatus, Lead, LeadSource, LeadStatus, Notification, RoutingRule, SourceKind
+from matrix.leads.models import Lead, LeadSource, LeadStatus, RoutingRule, SourceKind
+from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.leads.phones import encrypt_text, protect_phone
 from matrix.live.models import LiveSession
 from matrix.models import Base
 from matrix.planning.models import ContentItem, ContentKind
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 # Routes that hold no store data, or change only the signed-in user's own session.
 OWN_SESSION_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.language", "users.me"}

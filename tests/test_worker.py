@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from matrix.extensions import db
-from matrix.leads.models import DeliveryStatus, Notification
+from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import worker
 from matrix.notifications.wecom import RobotClient
 from robot_server import robot, webhook  # noqa: F401

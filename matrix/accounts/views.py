@@ -13,7 +13,8 @@ from matrix.accounts.values import clean_account
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import get_account_or_404, get_store_or_404, hq_required, visible_accounts
-from matrix.stores.models import Brand, Store
+from matrix.stores.models import Store
+from matrix.brands.models import Brand
 from matrix.stores.picker import offer_stores
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")

@@ -19,7 +19,8 @@ from matrix.leads.models import Lead, LeadSource
 from matrix.live.models import LiveSession
 from matrix.planning.models import Campaign, ContentItem
 from matrix.permissions import hq_required
-from matrix.stores.models import Brand, Store
+from matrix.stores.models import Store
+from matrix.brands.models import Brand
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -3,31 +3,17 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, Enum, ForeignKey, Integer, String, Table, Boolean
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from matrix.models import Base, UTCDateTime, utcnow
+from matrix.models import Base, UTCDateTime, enum_column, utcnow
 
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     STORE_MANAGER = "store_manager"
-
-
-def enum_column(enum_cls: type[enum.Enum], length: int = 24) -> Enum:
-    """A portable enum column that stores the member's value."""
-    return Enum(enum_cls, native_enum=False, length=length, validate_strings=True,
-                values_callable=lambda members: [m.value for m in members])
-
-
-store_managers = Table(
-    "store_managers",
-    Base.metadata,
-    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-    Column("store_id", Integer, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True),
-)
 
 
 class User(UserMixin, Base):
@@ -44,7 +30,7 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     stores: Mapped[list["Store"]] = relationship(  # noqa: F821
-        secondary=store_managers, back_populates="managers")
+        secondary="store_managers", back_populates="managers")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

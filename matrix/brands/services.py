@@ -11,7 +11,8 @@ from matrix.auth.models import User
 from matrix.communities.values import _image_type_and_size
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.stores.models import Brand, Store
+from matrix.stores.models import Store
+from matrix.brands.models import Brand
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 LOGO_SIDE_PX = (16, 4000)

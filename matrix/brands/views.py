@@ -8,7 +8,7 @@ from matrix.brands.forms import BrandForm
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import hq_required
-from matrix.stores.models import Brand
+from matrix.brands.models import Brand
 
 bp = Blueprint("brands", __name__, url_prefix="/brands")
 

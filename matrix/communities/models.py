@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.auth.models import enum_column
+from matrix.models import enum_column
 from matrix.models import Base, UTCDateTime, utcnow
 
 # A QR-joined WeChat group stops accepting scans at 200 members.

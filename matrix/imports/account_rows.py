@@ -6,7 +6,8 @@ from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.accounts.values import clean_account
 from matrix.extensions import db
 from matrix.imports.plan import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
-from matrix.stores.models import Brand, Store
+from matrix.stores.models import Store
+from matrix.brands.models import Brand
 
 TEXT_FIELDS = ("scope", "handle", "display_name", "profile_url", "poi_id", "followers", "status", "run_by")
 KEEP_WHEN_EMPTY = ("scope", "followers", "status")

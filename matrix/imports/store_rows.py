@@ -5,12 +5,14 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select
 
 from matrix import geo
-from matrix.auth.models import Role, User, store_managers
+from matrix.auth.models import Role, User
+from matrix.stores.models import store_managers
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.plan import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
 from matrix.regions import services as regions
-from matrix.stores.models import Brand, GeocodeStatus, Store
+from matrix.stores.models import GeocodeStatus, Store
+from matrix.brands.models import Brand
 from matrix.stores.services import locate  # the store form's rule: coordinates given win, else geocode
 from matrix.stores.values import clean_store
 

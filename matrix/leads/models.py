@@ -1,12 +1,11 @@
-"""Leads from local traffic, the sources that deliver them, and the store notifications outbox."""
+"""Leads from local traffic and the sources that deliver them."""
 import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.auth.models import enum_column
-from matrix.models import Base, UTCDateTime, utcnow
+from matrix.models import Base, UTCDateTime, enum_column, utcnow
 
 
 class SourceKind(enum.StrEnum):
@@ -116,28 +115,3 @@ class RejectedDelivery(Base):
     body_bytes: Mapped[int] = mapped_column(Integer, default=0)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-class Notification(Base):
-    """Outbox row written with its lead in one transaction; a worker delivers it to the robot."""
-
-    __tablename__ = "notifications"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"), index=True)
-    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
-    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
-    message: Mapped[dict] = mapped_column(JSON)  # the robot payload: {"msgtype": "markdown", ...}
-    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus, 12), default=DeliveryStatus.PENDING, index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(300))
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -9,7 +9,8 @@ from matrix.extensions import db
 from matrix.live.models import LiveSession, TrailerRule
 from matrix.communities.services import current_groups
 from matrix.planning.spacing import Site, km_between
-from matrix.stores.models import Brand, Store, StoreStatus
+from matrix.stores.models import Store, StoreStatus
+from matrix.brands.models import Brand
 
 POSTING_STATUSES = (AccountStatus.ACTIVE, AccountStatus.INCUBATING)
 

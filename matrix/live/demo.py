@@ -16,7 +16,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
-from matrix.auth.models import Role, User, store_managers
+from matrix.auth.models import Role, User
+from matrix.stores.models import store_managers
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import services

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.auth.models import enum_column
+from matrix.models import enum_column
 from matrix.models import Base, UTCDateTime, utcnow
 
 

@@ -21,12 +21,14 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, text, update
 
 from matrix.audit import services as audit
-from matrix.auth.models import User, store_managers
+from matrix.auth.models import User
+from matrix.stores.models import store_managers
 from matrix.communities.models import Community, mask_secret_url
 from matrix.communities.services import current_community
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads.models import DeliveryStatus, Lead, Notification
+from matrix.leads.models import Lead
+from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.models import utcnow
 from matrix.notifications.messages import lead_link, lead_markdown, lead_mention
 from matrix.notifications.wecom import RefusedRobotUrl, RobotResult

@@ -9,7 +9,7 @@ from wtforms import BooleanField
 from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads.models import DeliveryStatus, Notification
+from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import services
 from matrix.permissions import get_community_or_404, hq_required
 from matrix.stores.models import Store

@@ -26,7 +26,8 @@ from matrix.planning.models import Approval, Campaign, ContentItem, ContentKind,
 from matrix.planning.scope import in_scope, planned_accounts
 from matrix.planning.spacing import Site, place
 from matrix.planning.weeks import monday_of, week_days, week_string
-from matrix.stores.models import Brand, Store
+from matrix.stores.models import Store
+from matrix.brands.models import Brand
 
 TEXT_FIELDS = ("topic", "caption", "script", "hashtags", "location_tag")
 COMPARED = NEW_ITEM_COLUMNS[3:]  # day, slot, kind, template, texts: what regenerating may update

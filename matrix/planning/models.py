@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.auth.models import enum_column
+from matrix.models import enum_column
 from matrix.models import Base, UTCDateTime, utcnow
 
 

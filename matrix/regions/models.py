@@ -4,7 +4,7 @@ import enum
 from sqlalchemy import Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matrix.auth.models import enum_column
+from matrix.models import enum_column
 from matrix.models import Base
 
 

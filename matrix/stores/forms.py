@@ -11,7 +11,8 @@ from matrix import geo
 from matrix.auth.models import Role, User
 from matrix.extensions import db
 from matrix.regions import services as regions
-from matrix.stores.models import Brand, GeocodeStatus, Store, StoreStatus
+from matrix.stores.models import GeocodeStatus, Store, StoreStatus
+from matrix.brands.models import Brand
 from matrix.templating import STORE_STATUS_LABELS
 
 # clean_store's error keys that are named differently on the form.

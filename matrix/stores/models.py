@@ -1,12 +1,12 @@
-"""Brands and stores: the places the matrix is built on."""
+"""Stores, the places the matrix is built on, and the managers who run them."""
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.auth.models import enum_column, store_managers
-from matrix.models import Base, UTCDateTime, utcnow
+from matrix.brands.models import Brand
+from matrix.models import Base, UTCDateTime, enum_column, utcnow
 
 
 class StoreStatus(enum.StrEnum):
@@ -25,15 +25,13 @@ class GeocodeStatus(enum.StrEnum):
     FAILED = "failed"        # the geocoder failed or found nothing: flagged for a person
 
 
-class Brand(Base):
-    __tablename__ = "brands"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    # Logos live in the database so every web process behind a load balancer serves them.
-    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
-    logo_mime: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+# Which users manage which stores (a manager may run several).
+store_managers = Table(
+    "store_managers",
+    Base.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("store_id", Integer, ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class Store(Base):

@@ -5,7 +5,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
 
 from matrix.auth import services
-from matrix.auth.models import LoginAttempt, Role, User, store_managers
+from matrix.auth.models import LoginAttempt, Role, User
+from matrix.stores.models import store_managers
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import role_required
