@@ -4,13 +4,14 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from matrix.accounts.models import Account, Platform
+from matrix.audit.labels import ACTION_LABELS, ENTITY_LABELS
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role, User
 from matrix.communities.models import Community
@@ -24,21 +25,6 @@ from matrix.brands.models import Brand
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l("Deleted"),
-                 "archive": _l("Archived"), "restore": _l("Restored"), "import": _l("Imported"),
-                 "sign_in": _l("Signed in"), "generate": _l("Generated"), "export": _l("Exported"),
-                 "follow_up": _l("Followed up"), "move": _l("Moved"), "note": _l("Noted"), "reassign": _l("Reassigned"),
-                 "retry": _l("Retried"), "reveal_phone": _l("Revealed a phone number"), "revoke": _l("Revoked"),
-                 "rotate_secret": _l("Rotated the secret"), "status": _l("Changed the status"),
-                 "approve": _l("Approved"), "reject": _l("Rejected"), "cancel": _l("Cancelled"),
-                 "results": _l("Entered results")}
-ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l("Community"),
-                 "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform"), "campaign": _l("Campaign"),
-                 "content_template": _l("Content template"), "content_item": _l("Content item"), "lead": _l("Lead"),
-                 "lead_source": _l("Lead source"), "notification": _l("Delivery"),
-                 "calendar_feed": _l("Calendar feed"), "live_session": _l("Live session"),
-                 "trailer_rule": _l("Trailer rule"), "live_settings": _l("Live settings"), "demo": _l("Demo data"),
-                 "seed": _l("Generated data")}
 # entity -> (model, endpoint, URL argument). A link is drawn only when the endpoint is
 # registered and the object is still there.
 ENTITY_LINKS = {"store": (Store, "stores.detail", "store_id"),

@@ -11,7 +11,7 @@ from matrix.leads.forms import ManualLeadForm
 from matrix.leads.intake import LeadInput
 from matrix.leads.phones import normalise_phone
 from matrix.leads.store_index import ROUTABLE_STATUSES
-from matrix.leads.views import bp
+from matrix.leads.blueprint import bp
 from matrix.permissions import can_manage_store, get_store_or_404
 from matrix.stores.picker import offer_stores
 

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from matrix.accounts.forms import city_choices
 from matrix.live import calendars
-from matrix.live.views import bp, chain_zone, chosen_week, week_links
+from matrix.chain import chain_zone
+from matrix.live.blueprint import bp, chosen_week, week_links
 from matrix.permissions import get_store_or_404
 from matrix.planning.weeks import today
 

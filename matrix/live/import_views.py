@@ -17,7 +17,7 @@ from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.live import session_import as importer
 from matrix.live.calendars import local_day
-from matrix.live.views import bp
+from matrix.live.blueprint import bp
 from matrix.permissions import hq_required
 from matrix.planning.weeks import week_string
 

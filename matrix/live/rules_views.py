@@ -11,7 +11,7 @@ from matrix.live.rules_forms import TEXT_FIELDS, RuleForm, SettingsForm
 from matrix.live.settings import live_settings, save_rule, update_settings
 from matrix.live.timing import offset_label, offset_text
 from matrix.live.trailer_texts import TRAILER_ENV, TRAILER_VARIABLES
-from matrix.live.views import bp
+from matrix.live.blueprint import bp
 from matrix.models import utcnow
 from matrix.permissions import hq_required
 from matrix.planning import sandbox

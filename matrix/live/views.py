@@ -1,8 +1,7 @@
-"""Live sessions: list, schedule, move, cancel, go live, results. Calendars, rules and import add their routes."""
-from datetime import date
+"""Live sessions: list, schedule, move, cancel, go live, results."""
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from matrix.chain import chain_zone
 from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
 from matrix.live import calendars, services, suggestions
+from matrix.live.blueprint import bp, chosen_week, week_links
 from matrix.live.forms import (SESSION_STATUS_LABELS, CancelForm, ResultsForm, SessionForm, StatusForm,
                                fill_session_choices)
 from matrix.live.models import LiveSession, SessionStatus
@@ -19,43 +19,8 @@ from matrix.live.timing import clock
 from matrix.models import utcnow
 from matrix.permissions import get_session_or_404, visible_items, visible_sessions, visible_stores
 from matrix.planning.models import ContentItem
-from matrix.planning.weeks import (WeekError, current_week, iso_week, next_week, previous_week, today, week_label,
-                                   week_string)
-from matrix.plans.labels import ITEM_STATUS_LABELS
-from matrix.regions.services import region_name
+from matrix.planning.weeks import (week_string)
 from matrix.stores.models import Store
-
-bp = Blueprint("live", __name__, url_prefix="/live")
-
-
-@bp.context_processor
-def _live_globals():
-    zone = chain_zone()
-
-    def session_span(session: LiveSession, pattern: str = "EEE MM-dd HH:mm") -> str:
-        return calendars.span_text(session.starts_at, session.ends_at, zone, pattern=pattern)
-
-    # has_endpoint: the rules and import pages may not be registered yet (other work in progress).
-    return {"SESSION_STATUS_LABELS": SESSION_STATUS_LABELS, "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS,
-            "region_name": region_name, "chain_zone": zone, "local_today": today(), "session_span": session_span,
-            "has_endpoint": lambda endpoint: endpoint in current_app.view_functions}
-
-
-def chosen_week() -> date:
-    """The Monday of ?week=2026-W48, or of this week (a malformed week is said, not a 404)."""
-    if text := request.args.get("week", "").strip():
-        try:
-            return iso_week(text)
-        except WeekError as e:
-            flash(str(e), "error")
-    return current_week()
-
-
-def week_links(monday: date) -> dict:
-    return {"week": week_string(monday), "week_label": week_label(monday),
-            "prev_week": week_string(previous_week(monday)), "next_week": week_string(next_week(monday)),
-            "this_week": week_string(current_week())}
-
 
 @bp.get("/")
 @login_required
@@ -270,5 +235,3 @@ def results(session_id: int):
             _failed(form, e)
     return _detail_page(session, 422, results_form=form)
 
-
-from matrix.live import calendar_views, import_views, rules_views  # noqa: E402,F401  the rest of the routes

@@ -15,7 +15,8 @@ from matrix.planning.models import Approval, Campaign, ContentItem
 from matrix.planning.weeks import WeekError, current_week, iso_week, next_week, previous_week, week_label, week_string
 from matrix.plans import services, stats
 from matrix.plans.forms import DecisionForm
-from matrix.plans.views import bp, chain_zone
+from matrix.chain import chain_zone
+from matrix.plans.blueprint import bp
 from matrix.stores.models import Store
 
 

@@ -10,7 +10,8 @@ from matrix.planning.weeks import WeekError, current_week, iso_week, today, week
 from matrix.plans import ical
 from matrix.plans.forms import FeedForm
 from matrix.plans.printing import store_weeks
-from matrix.plans.views import bp, chain_zone, monday_or_404
+from matrix.chain import chain_zone
+from matrix.plans.blueprint import bp, monday_or_404
 from matrix.regions.services import region_name
 from matrix.stores.models import Store, StoreStatus
 

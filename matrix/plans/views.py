@@ -1,7 +1,7 @@
 """The weekly plan: choose a store, see its week, and work its items."""
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
@@ -16,36 +16,15 @@ from matrix.models import utcnow
 from matrix.live.models import LiveSession
 from matrix.permissions import get_item_or_404, get_store_or_404, visible_sessions, visible_stores
 from matrix.planning.models import Approval, ContentItem
-from matrix.planning.weeks import (WeekError, current_week, iso_week, next_week, previous_week, week_label,
+from matrix.planning.weeks import (current_week, next_week, previous_week, week_label,
                                    week_string)
 from matrix.plans import services
+from matrix.plans.blueprint import bp, monday_or_404, week_url
 from matrix.plans.forms import (ItemTextForm, MoveForm, NewItemForm, StatusForm, day_choices, item_form_data,
                                 parse_day)
-from matrix.plans.labels import ITEM_STATUS_LABELS, labels
+from matrix.plans.labels import ITEM_STATUS_LABELS
 from matrix.plans.printing import store_weeks
-from matrix.regions.services import region_name
 from matrix.stores.models import Store
-
-bp = Blueprint("plans", __name__, url_prefix="/plans")
-
-
-@bp.context_processor
-def _labels():
-    return labels() | {"region_name": region_name, "week_string": week_string}
-
-
-def monday_or_404(week: str) -> date:
-    try:
-        return iso_week(week)
-    except WeekError:
-        abort(404)
-
-
-def week_url(item: ContentItem) -> str:
-    if item.store_id is None:  # a brand main account's trailer: it lives on its session's page
-        return url_for("plans.item", item_id=item.id)
-    return url_for("plans.week", store_id=item.store_id, week=week_string(item.day), _anchor=f"item-{item.id}")
-
 
 def announced_session(item: ContentItem):
     """The live session a trailer announces, when the viewer may see it (siblings may not)."""
@@ -211,5 +190,3 @@ def new_item(store_id: int, week: str):
     return render_template("plans/new_item.html", store=store, form=form, week=week_string(monday),
                            label=week_label(monday)), status
 
-
-from matrix.plans import hq_views, print_views  # noqa: E402,F401  the rest of the blueprint's routes

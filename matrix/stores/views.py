@@ -8,7 +8,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from matrix import geo
 from matrix.accounts.models import Account, Platform
 from matrix.audit.models import AuditEntry
-from matrix.audit.views import ACTION_LABELS, ENTITY_LABELS
+from matrix.audit.labels import ACTION_LABELS, ENTITY_LABELS
 from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
