@@ -123,18 +123,18 @@ def stores_csv(rows: int) -> bytes:
 
 
 def bench_import_preview(rows: int) -> float | None:
-    """Seconds to read and plan a `rows`-row stores CSV, or None without the imports feature."""
+    """Seconds to read and preview a `rows`-row stores CSV, or None without the imports feature."""
     try:
-        from matrix.imports.plan import plan_import
+        from matrix.imports.preview import preview_import
         from matrix.imports.readers import read_table
     except ImportError as e:
         print(f"# import preview skipped: {e}")
         return None
     data = stores_csv(rows)
     started = time.perf_counter()
-    plan = plan_import("stores", read_table(data, "stores.csv"))
+    preview = preview_import("stores", read_table(data, "stores.csv"))
     elapsed = time.perf_counter() - started
-    print(f"# import preview: {plan.counts}")
+    print(f"# import preview: {preview.counts}")
     return elapsed
 
 

@@ -66,9 +66,9 @@ def measure(url: str, campaign_id: int) -> tuple[float, float]:
     from sqlalchemy import func, select
 
     from matrix.extensions import db
-    from matrix.planning.generation import generate_week
-    from matrix.planning.models import Campaign, ContentItem
-    from matrix.planning.weeks import iso_week
+    from matrix.content.generation import generate_week
+    from matrix.content.models import Campaign, ContentItem
+    from matrix.weeks import iso_week
 
     app = make_app(url)
     with app.app_context(), force_locale("en"):

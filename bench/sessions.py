@@ -119,7 +119,7 @@ def measure(url: str, sessions: int, moves: int, profile: bool) -> dict:
     from matrix.live.models import LiveSession
     from matrix.live.services import booking
     from matrix.live.settings import default_rule, live_settings
-    from matrix.planning.models import ContentItem
+    from matrix.content.models import ContentItem
 
     figures = {}
     app = make_app(url)

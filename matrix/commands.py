@@ -113,9 +113,9 @@ def plan_week_command(campaign_id, week):
     """Generate (or regenerate) one week of a campaign for every in-scope store account."""
     from matrix.errors import DomainError
     from matrix.extensions import db
-    from matrix.planning.generation import generate_week
-    from matrix.planning.models import Campaign
-    from matrix.planning.weeks import WeekError, iso_week
+    from matrix.content.generation import generate_week
+    from matrix.content.models import Campaign
+    from matrix.weeks import WeekError, iso_week
 
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:

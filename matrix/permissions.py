@@ -16,7 +16,7 @@ from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.leads.models import Lead
 from matrix.live.models import LiveSession
-from matrix.planning.models import ContentItem
+from matrix.content.models import ContentItem
 from matrix.stores.models import Store
 
 HQ_ROLES = (Role.ADMIN, Role.OPERATOR)

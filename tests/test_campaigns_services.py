@@ -9,8 +9,8 @@ from matrix.auth.models import Role
 from matrix.campaigns import services
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.planning.generation import generate_week
-from matrix.planning.models import Campaign, ContentItem, ContentTemplate, ItemStatus, StoreScope
+from matrix.content.generation import generate_week
+from matrix.content.models import Campaign, ContentItem, ContentTemplate, ItemStatus, StoreScope
 
 RAW = {"name": "国庆焕新", "starts_on": date(2026, 11, 1), "ends_on": date(2026, 11, 30), "store_scope": "all",
        "cadence": {"short_video": 5, "image_post": 1}, "slots": "20:30，12:00 18:00"}

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from matrix.auth.models import Role
 from matrix.campaigns import services
 from matrix.extensions import db
-from matrix.planning.models import Campaign, ContentItem, ContentTemplate
+from matrix.content.models import Campaign, ContentItem, ContentTemplate
 
 FORM = {"name": "双十二", "starts_on": "2026-11-01", "ends_on": "2026-12-31", "store_scope": "all",
         "short_video": "5", "image_post": "2", "live": "0", "trailer": "0", "slots": "12:00, 18:00, 20:30",

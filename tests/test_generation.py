@@ -12,8 +12,8 @@ from matrix.campaigns import services
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
-from matrix.planning.generation import generate_week
-from matrix.planning.models import ContentItem, ContentTemplate, ItemStatus
+from matrix.content.generation import generate_week
+from matrix.content.models import ContentItem, ContentTemplate, ItemStatus
 from matrix.stores.models import StoreStatus
 
 MONDAY = date(2026, 11, 23)
@@ -233,7 +233,7 @@ def test_plan_week_command(app, hq, campaign, make_store, make_account):
 
 
 def test_weeks(app):
-    from matrix.planning.weeks import WeekError, iso_week, week_days, week_label, week_string
+    from matrix.weeks import WeekError, iso_week, week_days, week_label, week_string
 
     assert iso_week("2026-W48") == MONDAY and iso_week("2026w48") == MONDAY and week_string(MONDAY) == "2026-W48"
     assert iso_week("2026-W53") == date(2026, 12, 28) and week_string(date(2027, 1, 3)) == "2026-W53"

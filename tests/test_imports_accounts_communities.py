@@ -8,7 +8,7 @@ from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.imports.apply import apply_import
 from matrix.imports.exports import export_table, template_table, to_csv, to_xlsx
-from matrix.imports.plan import plan_import
+from matrix.imports.preview import preview_import
 from matrix.imports.readers import read_table
 from matrix.stores.models import StoreStatus
 from matrix.brands.models import Brand
@@ -34,10 +34,10 @@ def test_accounts_resolve_store_codes_and_brands(app, platforms, make_store, mak
             ["douyin", "品牌主号", "", "林氏家居", "linshi", "林氏家居官方", "", "", "12,000", "", ""],
             ["快手", "门店号", "NOPE-9", "", "ks_1", "", "", "", "", "", ""],
             ["微博", "门店号", "HZ-001", "", "wb_1", "", "", "", "", "", ""]]
-    plan = plan_csv("accounts", rows)
-    assert [r.status for r in plan.rows] == ["new", "new", "error", "error"]
-    assert "NOPE-9" in plan.rows[2].errors["store_code"]
-    assert "微博" in plan.rows[3].errors["platform"]
+    preview = plan_csv("accounts", rows)
+    assert [r.status for r in preview.rows] == ["new", "new", "error", "error"]
+    assert "NOPE-9" in preview.rows[2].errors["store_code"]
+    assert "微博" in preview.rows[3].errors["platform"]
     apply_import(plan_csv("accounts", rows[:3]), make_user(Role.OPERATOR))
     store_account = db.session.scalar(select(Account).where(Account.handle == "linshi_hz1"))
     assert (store_account.followers, store_account.status, store_account.poi_id) == \
@@ -51,9 +51,9 @@ def test_second_brand_main_account_on_a_platform_is_an_error(app, platforms, mak
     make_account(handle="official", brand_id=brand.id)
     rows = [["平台", "类型", "品牌", "账号"], ["抖音", "品牌主号", "林氏家居", "another"],
             ["抖音", "品牌主号", "林氏家居", "official"]]
-    plan = plan_csv("accounts", rows)
-    assert "main account" in plan.rows[0].errors["scope"]
-    assert plan.rows[1].status == "unchanged"
+    preview = plan_csv("accounts", rows)
+    assert "main account" in preview.rows[0].errors["scope"]
+    assert preview.rows[1].status == "unchanged"
 
 
 def test_communities_keep_the_webhook_when_the_column_is_absent_or_empty(app, make_store, make_user):
@@ -62,9 +62,9 @@ def test_communities_keep_the_webhook_when_the_column_is_absent_or_empty(app, ma
     db.session.commit()
     rows = [["门店编码", "群名称", "群人数", "机器人"], ["HZ-001", "西湖1群", "180", ""],
             ["HZ-001", "西湖2群", "0", ROBOT + "x"], ["HZ-404", "孤儿群", "", ""]]
-    plan = plan_csv("communities", rows)
-    assert [r.status for r in plan.rows] == ["changed", "new", "error"]
-    assert plan.rows[0].changes == {"members": ("10", "180")}
+    preview = plan_csv("communities", rows)
+    assert [r.status for r in preview.rows] == ["changed", "new", "error"]
+    assert preview.rows[0].changes == {"members": ("10", "180")}
     apply_import(plan_csv("communities", rows[:3]), make_user(Role.OPERATOR))
     groups = {c.name: c for c in db.session.scalars(select(Community))}
     assert groups["西湖1群"].robot_webhook_url == ROBOT and groups["西湖1群"].members == 180
@@ -74,8 +74,8 @@ def test_communities_keep_the_webhook_when_the_column_is_absent_or_empty(app, ma
 def test_a_changed_webhook_is_shown_masked(app, make_store, make_community):
     store = make_store(code="HZ-001")
     make_community(store, name="群", robot_webhook_url=ROBOT)
-    plan = plan_csv("communities", [["门店编码", "群名称", "webhook"], ["HZ-001", "群", ROBOT.replace("abc", "xyz")]])
-    old, new = plan.rows[0].changes["robot_webhook_url"]
+    preview = plan_csv("communities", [["门店编码", "群名称", "webhook"], ["HZ-001", "群", ROBOT.replace("abc", "xyz")]])
+    old, new = preview.rows[0].changes["robot_webhook_url"]
     assert "abcdef" not in old and "xyzdef" not in new and new.endswith("****5678")
 
 
@@ -103,10 +103,10 @@ def test_export_imports_back_unchanged(app, platforms, make_store, make_account,
         if fmt == "csv":
             assert data.startswith(b"\xef\xbb\xbf")
         table = read_table(data, f"{kind}.{fmt}")
-        plan = plan_import(kind, table)
-        assert len(plan.mapping) == len(headers), (kind, table.headers)
-        assert [r.status for r in plan.rows] == ["unchanged"] * len(rows), [(r.key, r.errors, r.changes)
-                                                                             for r in plan.rows]
+        preview = preview_import(kind, table)
+        assert len(preview.mapping) == len(headers), (kind, table.headers)
+        assert [r.status for r in preview.rows] == ["unchanged"] * len(rows), [(r.key, r.errors, r.changes)
+                                                                             for r in preview.rows]
     community_headers, _rows = export_table("communities", hq)
     assert "机器人" not in community_headers
     stores_csv = to_csv(*export_table("stores", hq)).decode("utf-8-sig")
@@ -119,4 +119,4 @@ def test_templates_hold_every_column(app):
     for kind in ("stores", "accounts", "communities"):
         headers = template_table(kind)
         table = read_table(to_csv(headers, [["x"] * len(headers)]), "t.csv")
-        assert plan_import(kind, table).mapping.keys() == set(range(len(headers)))
+        assert preview_import(kind, table).mapping.keys() == set(range(len(headers)))

@@ -11,7 +11,7 @@ from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.apply import apply_import
-from matrix.imports.plan import plan_import
+from matrix.imports.preview import preview_import
 from matrix.imports.readers import read_table
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 from matrix.brands.models import Brand
@@ -28,7 +28,7 @@ def csv_bytes(rows, encoding="gbk", delimiter=",") -> bytes:
 
 
 def plan_csv(kind, rows, mapping=None, encoding="gbk"):
-    return plan_import(kind, read_table(csv_bytes(rows, encoding), f"{kind}.csv"), mapping, filename=f"{kind}.csv")
+    return preview_import(kind, read_table(csv_bytes(rows, encoding), f"{kind}.csv"), mapping, filename=f"{kind}.csv")
 
 
 def store_count() -> int:
@@ -49,11 +49,11 @@ class FakeGeocoder(geo.Geocoder):
 
 
 def test_new_stores_from_gbk_csv_with_chinese_headers(app, make_user):
-    plan = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG])
-    assert plan.encoding == "GB18030 (GBK)"
-    assert plan.ok and plan.counts["new"] == 2
-    assert [r.line for r in plan.rows] == [2, 3]
-    counts = apply_import(plan, make_user(Role.OPERATOR))
+    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG])
+    assert preview.encoding == "GB18030 (GBK)"
+    assert preview.ok and preview.counts["new"] == 2
+    assert [r.line for r in preview.rows] == [2, 3]
+    counts = apply_import(preview, make_user(Role.OPERATOR))
     assert counts == {"new": 2, "changed": 0, "unchanged": 0, "total": 2}
     store = db.session.scalar(select(Store).where(Store.code == "HZ-001"))
     assert store.city_code == "330100" and store.district.name == "西湖区"
@@ -69,9 +69,9 @@ def test_reimport_same_file_is_unchanged_and_writes_nothing(app, make_user):
     user = make_user(Role.OPERATOR)
     apply_import(plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG]), user)
     before = db.session.scalar(select(Store.updated_at).where(Store.code == "HZ-001"))
-    plan = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG], encoding="utf-8-sig")
-    assert plan.counts["unchanged"] == 2 and not plan.has_writes
-    apply_import(plan, user)
+    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG], encoding="utf-8-sig")
+    assert preview.counts["unchanged"] == 2 and not preview.has_writes
+    apply_import(preview, user)
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
     assert db.session.scalar(select(Store.updated_at).where(Store.code == "HZ-001")) == before
 
@@ -80,12 +80,12 @@ def test_changed_row_reports_old_and_new(app, make_store, make_user):
     make_store(code="HZ-001", name="旧名字", city="杭州", district="西湖区")
     row = WEST_LAKE[:]
     row[9] = "4.5"
-    plan = plan_csv("stores", [STORE_HEADER, row])
-    report = plan.rows[0]
+    preview = plan_csv("stores", [STORE_HEADER, row])
+    report = preview.rows[0]
     assert report.status == "changed"
     assert report.changes["name"] == ("旧名字", "杭州西湖店")
     assert report.changes["service_radius_km"] == ("3", "4.5")
-    apply_import(plan, make_user(Role.OPERATOR))
+    apply_import(preview, make_user(Role.OPERATOR))
     store = db.session.scalar(select(Store).where(Store.code == "HZ-001"))
     assert (store.name, store.service_radius_km, store.version) == ("杭州西湖店", 4.5, 2)
 
@@ -93,59 +93,59 @@ def test_changed_row_reports_old_and_new(app, make_store, make_user):
 def test_absent_columns_and_empty_status_keep_stored_values(app, make_store, make_user):
     store = make_store(code="HZ-001", name="西湖店", status=StoreStatus.CLOSED, phone="0571-1")
     lon, lat = store.lon, store.lat
-    plan = plan_csv("stores", [["门店编码", "门店名称", "状态"], ["HZ-001", "西湖新店", ""]])
-    assert plan.rows[0].status == "changed" and set(plan.rows[0].changes) == {"name"}
-    apply_import(plan, make_user(Role.OPERATOR))
+    preview = plan_csv("stores", [["门店编码", "门店名称", "状态"], ["HZ-001", "西湖新店", ""]])
+    assert preview.rows[0].status == "changed" and set(preview.rows[0].changes) == {"name"}
+    apply_import(preview, make_user(Role.OPERATOR))
     db.session.refresh(store)
     assert (store.status, store.phone, store.lon, store.lat) == (StoreStatus.CLOSED, "0571-1", lon, lat)
 
 
 def test_unknown_header_mapped_by_operator(app):
     rows = [["门店编码", "门店名称", "所属城市"], ["HZ-009", "测试店", "杭州"]]
-    plan = plan_csv("stores", rows)
-    assert plan.mapping == {0: "code", 1: "name"}
-    assert plan.rows[0].status == "error" and "city_code" in plan.rows[0].errors
-    plan = plan_csv("stores", rows, mapping={0: "code", 1: "name", 2: "city"})
-    assert plan.ok and plan.rows[0].status == "new"
+    preview = plan_csv("stores", rows)
+    assert preview.mapping == {0: "code", 1: "name"}
+    assert preview.rows[0].status == "error" and "city_code" in preview.rows[0].errors
+    preview = plan_csv("stores", rows, mapping={0: "code", 1: "name", 2: "city"})
+    assert preview.ok and preview.rows[0].status == "new"
 
 
-def test_mapping_problems_stop_the_plan(app):
-    plan = plan_csv("stores", [["门店名称", "城市"], ["店", "杭州"]])
-    assert plan.problems and not plan.rows and not plan.ok
-    plan = plan_csv("stores", [["a", "b"], ["A1", "A2"]], mapping={0: "code", 1: "code"})
-    assert any("both read as" in p for p in plan.problems)
+def test_mapping_problems_stop_the_preview(app):
+    preview = plan_csv("stores", [["门店名称", "城市"], ["店", "杭州"]])
+    assert preview.problems and not preview.rows and not preview.ok
+    preview = plan_csv("stores", [["a", "b"], ["A1", "A2"]], mapping={0: "code", 1: "code"})
+    assert any("both read as" in p for p in preview.problems)
 
 
 def test_swapped_lon_lat_is_an_error(app):
     row = WEST_LAKE[:]
     row[5], row[6] = row[6], row[5]
-    plan = plan_csv("stores", [STORE_HEADER, row])
-    assert plan.rows[0].status == "error" and "swapped" in plan.rows[0].errors["lon"]
+    preview = plan_csv("stores", [STORE_HEADER, row])
+    assert preview.rows[0].status == "error" and "swapped" in preview.rows[0].errors["lon"]
 
 
 def test_one_bad_coordinate_refuses_the_whole_import(app, make_user):
     bad = BINJIANG[:]
     bad[5] = "东经120度"
-    plan = plan_csv("stores", [STORE_HEADER, WEST_LAKE, bad])
-    assert plan.counts["new"] == 1 and plan.counts["error"] == 1 and not plan.ok
-    assert plan.rows[1].line == 3 and "lon" in plan.rows[1].errors
+    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, bad])
+    assert preview.counts["new"] == 1 and preview.counts["error"] == 1 and not preview.ok
+    assert preview.rows[1].line == 3 and "lon" in preview.rows[1].errors
     with pytest.raises(DomainError):
-        apply_import(plan, make_user(Role.OPERATOR))
+        apply_import(preview, make_user(Role.OPERATOR))
     assert store_count() == 0
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
 
 
 def test_duplicate_codes_in_the_file(app):
-    plan = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG, WEST_LAKE])
-    assert [r.status for r in plan.rows] == ["new", "new", "error"]
-    assert "line 2" in plan.rows[2].errors["key"]
+    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG, WEST_LAKE])
+    assert [r.status for r in preview.rows] == ["new", "new", "error"]
+    assert "line 2" in preview.rows[2].errors["key"]
 
 
 def test_archived_store_code_is_an_error(app, make_store):
     from matrix.models import utcnow
     make_store(code="HZ-001", archived_at=utcnow())
-    plan = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
-    assert "archived" in plan.rows[0].errors["code"]
+    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
+    assert "archived" in preview.rows[0].errors["code"]
 
 
 def test_brand_and_managers(app, make_store, make_user):
@@ -155,11 +155,11 @@ def test_brand_and_managers(app, make_store, make_user):
     make_user(Role.OPERATOR, username="hq")
     rows = [["门店编码", "门店名称", "城市", "品牌", "店长"], ["HZ-001", "店", "杭州", "林氏家居", "zhang"],
             ["HZ-002", "店2", "杭州", "无此品牌", "hq"]]
-    plan = plan_csv("stores", rows)
-    assert plan.rows[0].status == "new"
-    assert "brand" in plan.rows[1].errors and "managers" in plan.rows[1].errors
-    plan = plan_csv("stores", rows[:2])
-    apply_import(plan, make_user(Role.OPERATOR))
+    preview = plan_csv("stores", rows)
+    assert preview.rows[0].status == "new"
+    assert "brand" in preview.rows[1].errors and "managers" in preview.rows[1].errors
+    preview = plan_csv("stores", rows[:2])
+    apply_import(preview, make_user(Role.OPERATOR))
     store = db.session.scalar(select(Store).where(Store.code == "HZ-001"))
     assert store.brand.name == "林氏家居" and [u.id for u in store.managers] == [manager.id]
     assert plan_csv("stores", rows[:2]).rows[0].status == "unchanged"
@@ -168,9 +168,9 @@ def test_brand_and_managers(app, make_store, make_user):
 def test_geocoding_on_confirm_only_for_rows_without_coordinates(app, make_user):
     rows = [STORE_HEADER, WEST_LAKE, ["HZ-003", "无坐标店", "杭州", "西湖区", "文二路 5 号", "", "", "", "", "", ""],
             ["HZ-004", "又一家", "杭州", "", "文一路 9 号", "", "", "", "", "", ""]]
-    plan = plan_csv("stores", rows)
+    preview = plan_csv("stores", rows)
     fake = FakeGeocoder(error="The geocoder cannot be reached.")
-    apply_import(plan, make_user(Role.OPERATOR), geocoder=fake)
+    apply_import(preview, make_user(Role.OPERATOR), geocoder=fake)
     assert fake.asked == ["杭州市西湖区文二路 5 号"]  # asked once: after a provider failure it is not asked again
     stores = {s.code: s for s in db.session.scalars(select(Store))}
     assert len(stores) == 3
@@ -187,10 +187,10 @@ def test_geocoder_point_is_saved(app, make_user):
 
 
 def test_confirm_rechecks_what_changed_since_the_preview(app, make_store, make_user):
-    plan = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
+    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
     make_store(code="HZ-001", name="别人刚建的")
     again = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
-    assert again.rows[0].status == "changed" and again.fingerprint() != plan.fingerprint()
+    assert again.rows[0].status == "changed" and again.fingerprint() != preview.fingerprint()
 
 
 def test_geocoding_is_capped_per_import(app, make_user):

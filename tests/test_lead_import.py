@@ -61,8 +61,8 @@ def test_csv_in_gbk_imports_every_row_once(client, post, hq, make_store, make_co
     again = upload(client, post, CSV.encode("utf-8"))
     assert client.get(again).status_code == 200
     assert confirm(client, post, again).status_code == 302 and leads() == 3  # nothing new: nothing written
-    plan = lead_import.plan_lead_import(read_table(CSV.encode()))
-    assert plan.counts == {"new": 0, "duplicate": 3, "error": 0, "warning": 0, "total": 3}
+    preview = lead_import.preview_lead_import(read_table(CSV.encode()))
+    assert preview.counts == {"new": 0, "duplicate": 3, "error": 0, "warning": 0, "total": 3}
 
 
 def test_a_file_with_an_error_imports_nothing(client, post, hq):
@@ -70,14 +70,14 @@ def test_a_file_with_an_error_imports_nothing(client, post, hq):
     url = upload(client, post, bad.encode())
     response = confirm(client, post, url)
     assert response.status_code == 422 and leads() == 0
-    plan = lead_import.plan_lead_import(read_table(bad.encode()))
-    assert plan.counts["error"] == 3 and not plan.ok  # X-2 names store HZ-01, which does not exist here
-    assert set(plan.rows[3].errors) == {"phone"} and set(plan.rows[4].errors) == {"store_code"}
+    preview = lead_import.preview_lead_import(read_table(bad.encode()))
+    assert preview.counts["error"] == 3 and not preview.ok  # X-2 names store HZ-01, which does not exist here
+    assert set(preview.rows[3].errors) == {"phone"} and set(preview.rows[4].errors) == {"store_code"}
 
 
 def test_a_failure_while_writing_rolls_every_row_back(app, make_user, make_store, monkeypatch):
     make_store(code="HZ-01")
-    plan = lead_import.plan_lead_import(read_table(CSV.encode()), filename="x.csv")
+    preview = lead_import.preview_lead_import(read_table(CSV.encode()), filename="x.csv")
     calls = []
     real = lead_import.stage_lead
 
@@ -88,7 +88,7 @@ def test_a_failure_while_writing_rolls_every_row_back(app, make_user, make_store
         return real(data, **kwargs)
     monkeypatch.setattr(lead_import, "stage_lead", second_fails)
     with pytest.raises(RuntimeError):
-        lead_import.apply_lead_import(plan, make_user())
+        lead_import.apply_lead_import(preview, make_user())
     assert leads() == 0
 
 
@@ -107,13 +107,13 @@ def test_xlsx_with_english_headers_and_coordinates(client, post, hq):
 
 def test_duplicate_ids_in_one_file_and_missing_contact_are_errors(app):
     data = "线索编号,姓名,手机号\nA,甲,13800138000\nA,乙,13800138001\n,丙,\n".encode()
-    plan = lead_import.plan_lead_import(read_table(data))
-    assert [r.status for r in plan.rows] == ["new", "error", "error"]
+    preview = lead_import.preview_lead_import(read_table(data))
+    assert [r.status for r in preview.rows] == ["new", "error", "error"]
 
 
 def test_no_contact_column_is_a_file_problem(app):
-    plan = lead_import.plan_lead_import(read_table("姓名,城市\n甲,杭州\n".encode()))
-    assert plan.problems and not plan.ok
+    preview = lead_import.preview_lead_import(read_table("姓名,城市\n甲,杭州\n".encode()))
+    assert preview.problems and not preview.ok
 
 
 def test_changed_data_since_the_preview_asks_again(client, post, hq, make_store):

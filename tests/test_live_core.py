@@ -13,7 +13,7 @@ from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings, save_rule, update_settings
 from matrix.live.timing import in_quiet_hours, parse_clock, parse_offset, trailer_moment
-from matrix.planning.models import ContentItem, ContentKind, ItemStatus
+from matrix.content.models import ContentItem, ContentKind, ItemStatus
 
 ZONE = "Asia/Shanghai"
 DAY = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=10)).date()
@@ -358,8 +358,8 @@ def test_settings_refuse_an_evening_slot_inside_quiet_hours(hq):
 
 
 def test_content_templates_read_the_stores_next_session_of_the_week(hq, make_store, make_account):
-    from matrix.planning.variables import store_variables
-    from matrix.planning.weeks import monday_of
+    from matrix.content.variables import store_variables
+    from matrix.weeks import monday_of
 
     store, quiet = make_store(), make_store()
     account = make_account(store)

@@ -12,7 +12,7 @@ from matrix.live.demo import add_demo_sessions
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.models import utcnow
 from matrix.permissions import visible_sessions
-from matrix.planning.models import ContentItem, ItemStatus
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.plans.services import starts_at as item_moment
 
 ZONE = "Asia/Shanghai"

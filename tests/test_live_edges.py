@@ -15,7 +15,7 @@ from matrix.live import conflicts, services
 from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings
-from matrix.planning.models import ContentItem, ItemStatus
+from matrix.content.models import ContentItem, ItemStatus
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = (datetime.now(ZONE) + timedelta(days=10)).date()

@@ -14,10 +14,10 @@ from matrix.imports.readers import read_table
 from matrix.imports.uploads import save_upload
 from matrix.live import services
 from matrix.live.models import TrailerRule, LiveSession
-from matrix.live.session_import import plan_session_import
+from matrix.live.session_import import preview_session_import
 from matrix.live.settings import save_rule
-from matrix.planning.models import ContentItem, ContentKind
-from matrix.planning.weeks import week_string
+from matrix.content.models import ContentItem, ContentKind
+from matrix.weeks import week_string
 
 DAY = (datetime.now(timezone.utc) + timedelta(days=10)).date()
 HEADER = "平台,账号,日期,开始时间,结束时间,标题,主题,主播,预告规则\n"
@@ -209,10 +209,10 @@ def test_more_than_5000_rows_are_refused(client, post, hq):
 def test_a_manager_may_only_book_their_own_stores_accounts(app, make_user, chain):
     manager = make_user(Role.STORE_MANAGER, stores=[chain["stores"][0]])
     table = read_table((HEADER + row("qimu_hz1") + row("qimu_sh", anchor="王芳")).encode())
-    plan = plan_session_import(table, actor=manager)
-    assert plan.rows[0].errors == []
-    assert plan.rows[1].errors == [("handle", "The account @qimu_sh is not one of your stores' accounts.")]
-    assert not plan.ok
+    preview = preview_session_import(table, actor=manager)
+    assert preview.rows[0].errors == []
+    assert preview.rows[1].errors == [("handle", "The account @qimu_sh is not one of your stores' accounts.")]
+    assert not preview.ok
 
 
 def test_the_data_changing_after_the_preview_asks_again(client, post, hq, chain):

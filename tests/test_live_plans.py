@@ -9,8 +9,8 @@ from matrix.accounts.models import AccountScope
 from matrix.auth.models import Role
 from matrix.extensions import db
 from matrix.live import services
-from matrix.planning.models import ContentItem, ItemStatus
-from matrix.planning.weeks import week_string
+from matrix.content.models import ContentItem, ItemStatus
+from matrix.weeks import week_string
 from matrix.brands.models import Brand
 
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -11,7 +11,7 @@ from matrix.auth.models import Role
 from matrix.extensions import db
 from matrix.live import services
 from matrix.live.models import LiveSession, SessionStatus
-from matrix.planning.models import ContentItem, ItemStatus
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.brands.models import Brand
 
 ZONE = ZoneInfo("Asia/Shanghai")

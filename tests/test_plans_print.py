@@ -7,7 +7,7 @@ from flask import url_for
 
 from matrix.auth.models import Role
 from matrix.communities.services import current_community
-from matrix.planning.models import Approval, ContentKind, ItemStatus
+from matrix.content.models import Approval, ContentKind, ItemStatus
 from matrix.plans.printing import current_communities, qr_svg
 from test_plans_services import MONDAY, WEEK, make_item, shop  # noqa: F401  (fixtures)
 
@@ -82,7 +82,7 @@ def test_print_css_rules():
 
 
 def test_templates_invite_to_the_same_group_as_the_print_and_the_live_code(shop, make_community):
-    from matrix.planning.variables import store_variables
+    from matrix.content.variables import store_variables
 
     store, other = shop["store"], shop["other"]
     make_community(store, name="满", members=200, capacity=200, rotation_order=1)

@@ -9,7 +9,7 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.errors import DomainError, NotFound
 from matrix.extensions import db
-from matrix.planning.models import (Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus,
+from matrix.content.models import (Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus,
                                     StoreScope)
 from matrix.plans import services
 

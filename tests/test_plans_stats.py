@@ -6,7 +6,7 @@ from flask import url_for
 
 from matrix.auth.models import Role
 from matrix.extensions import db
-from matrix.planning.models import Approval, Campaign, ItemStatus
+from matrix.content.models import Approval, Campaign, ItemStatus
 from matrix.plans import stats
 from test_plans_services import MONDAY, make_item  # noqa: F401  (fixture)
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from matrix.auth.models import Role
 from matrix.extensions import db
-from matrix.planning.models import Approval, Campaign, ContentItem, ItemSource, ItemStatus
+from matrix.content.models import Approval, Campaign, ContentItem, ItemSource, ItemStatus
 from test_plans_services import MONDAY, WEEK, make_item, shop  # noqa: F401  (fixtures)
 
 

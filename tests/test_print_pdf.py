@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from werkzeug.serving import make_server
 
 from matrix.auth.models import Role
-from matrix.planning.models import ContentKind
+from matrix.content.models import ContentKind
 from test_plans_services import MONDAY, WEEK, make_item  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow

@@ -5,8 +5,21 @@ from datetime import date
 import pytest
 from flask_babel import force_locale
 
-from matrix.planning.sandbox import (MAX_OUTPUT, VARIABLES, compile_fields, compile_text, render_compiled,
-                                    render_fields, render_text, store_variables)
+from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
+from matrix.sandbox import engine
+from matrix.sandbox.engine import MAX_OUTPUT, render_compiled, render_fields
+
+
+def compile_text(source):
+    return engine.compile_text(source, CONTENT_ENV)
+
+
+def compile_fields(sources):
+    return engine.compile_fields(sources, CONTENT_ENV)
+
+
+def render_text(source, variables):
+    return engine.render_text(source, variables, CONTENT_ENV)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.leads.phones import encrypt_text, protect_phone
 from matrix.live.models import LiveSession
 from matrix.models import Base
-from matrix.planning.models import ContentItem, ContentKind
+from matrix.content.models import ContentItem, ContentKind
 from matrix.brands.models import Brand
 
 # Routes that hold no store data, or change only the signed-in user's own session.

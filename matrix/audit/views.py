@@ -18,7 +18,7 @@ from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.leads.models import Lead, LeadSource
 from matrix.live.models import LiveSession
-from matrix.planning.models import Campaign, ContentItem
+from matrix.content.models import Campaign, ContentItem
 from matrix.permissions import hq_required
 from matrix.stores.models import Store
 from matrix.brands.models import Brand

@@ -9,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from matrix.accounts.platforms import ordered_platforms
 from matrix.extensions import db
-from matrix.planning.models import DEFAULT_SLOTS, Campaign, ContentKind, StoreScope
+from matrix.content.models import DEFAULT_SLOTS, Campaign, ContentKind, StoreScope
 from matrix.plans.labels import CONTENT_KIND_LABELS
 from matrix.regions import services as regions
 from matrix.stores.models import Store

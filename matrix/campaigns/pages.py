@@ -8,9 +8,9 @@ from matrix.accounts.models import Platform
 from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.permissions import visible_stores
-from matrix.planning import scope
-from matrix.planning.models import Campaign, StoreScope
-from matrix.planning.weeks import WeekError, current_week, iso_week, monday_of, week_label, week_string
+from matrix.content import scope
+from matrix.content.models import Campaign, StoreScope
+from matrix.weeks import WeekError, current_week, iso_week, monday_of, week_label, week_string
 from matrix.regions.services import region_name
 from matrix.stores.models import Store
 

@@ -9,8 +9,9 @@ from matrix.auth.models import User
 from matrix.campaigns import values as clean
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.planning import sandbox
-from matrix.planning.models import (Approval, Campaign, ContentItem, ContentKind, ContentTemplate, ItemStatus,
+from matrix.sandbox.engine import compile_text
+from matrix.content.variables import CONTENT_ENV
+from matrix.content.models import (Approval, Campaign, ContentItem, ContentKind, ContentTemplate, ItemStatus,
                                     store_tags)
 from matrix.stores.models import Store
 
@@ -92,7 +93,7 @@ def template_values(*, kind: str, topic: str, caption: str = "", script: str = "
         text = (text or "").replace("\r\n", "\n").strip()
         if name in TEXT_LIMITS and len(text) > TEXT_LIMITS[name]:
             raise DomainError(_("Up to %(n)d characters.", n=TEXT_LIMITS[name]), field=name)
-        compiled = sandbox.compile_text(text)
+        compiled = compile_text(text, CONTENT_ENV)
         if compiled.errors:
             line, message = compiled.errors[0]
             raise DomainError(_("Line %(line)s: %(message)s", line=line, message=message) if line else message,

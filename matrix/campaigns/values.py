@@ -8,7 +8,7 @@ from sqlalchemy import select
 from matrix.accounts.models import Platform
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.planning.models import ContentKind, StoreScope
+from matrix.content.models import ContentKind, StoreScope
 from matrix.regions import services as regions
 from matrix.stores.models import Store
 

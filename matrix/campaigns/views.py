@@ -11,9 +11,11 @@ from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import hq_required, visible_stores
-from matrix.planning import generation, sandbox
-from matrix.planning.models import Campaign, ContentTemplate
-from matrix.planning.weeks import WeekError, iso_week
+from matrix.content import generation
+from matrix.sandbox.engine import render_text
+from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
+from matrix.content.models import Campaign, ContentTemplate
+from matrix.weeks import WeekError, iso_week
 from matrix.plans.labels import CONTENT_KIND_LABELS
 from matrix.stores.models import Store
 
@@ -158,7 +160,7 @@ def template_new(campaign_id: int):
             flash(_("Template %(topic)s added.", topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=None,
-                           variables=sandbox.VARIABLES), 422 if form.is_submitted() else 200
+                           variables=VARIABLES), 422 if form.is_submitted() else 200
 
 
 @bp.route("/<int:campaign_id>/templates/<int:template_id>/edit", methods=["GET", "POST"])
@@ -180,7 +182,7 @@ def template_edit(campaign_id: int, template_id: int):
                     topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=template,
-                           variables=sandbox.VARIABLES), 422 if form.is_submitted() else 200
+                           variables=VARIABLES), 422 if form.is_submitted() else 200
 
 
 @bp.post("/<int:campaign_id>/templates/<int:template_id>/delete")
@@ -219,18 +221,18 @@ def preview(campaign_id: int):
                   templates[0] if templates else None)
     weeks, week = week_choices(campaign, request.args.get("week"))
     code = (request.args.get("store") or "").strip()
-    store, variables = None, dict(sandbox.VARIABLES)
+    store, variables = None, dict(VARIABLES)
     if code:
         store = db.session.scalar(visible_stores(current_user).where(Store.code == code))
         if store is None:
             flash(_("No store with the code %(code)s.", code=code), "error")
         else:
-            variables = sandbox.store_variables(store, iso_week(week))
+            variables = store_variables(store, iso_week(week))
     fields = []
     if chosen is not None:
         for name in generation.TEXT_FIELDS:
             source = getattr(chosen, name)
-            fields.append((name, source, sandbox.render_text(source, variables)))
+            fields.append((name, source, render_text(source, variables, CONTENT_ENV)))
     return render_template("campaigns/preview.html", campaign=campaign, templates=templates, chosen=chosen,
                            store=store, code=code, weeks=weeks, week=week, fields=fields,
                            variables=variables, stores=store_datalist(current_user))

@@ -5,7 +5,7 @@ from sqlalchemy import insert, select
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.accounts.values import clean_account
 from matrix.extensions import db
-from matrix.imports.plan import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
+from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
 from matrix.stores.models import Store
 from matrix.brands.models import Brand
 

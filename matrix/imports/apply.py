@@ -9,7 +9,8 @@ from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.imports.plan import CHANGED, NEW, ImportPlan, planner_for
+from matrix.imports.preview import ImportPreview, row_kind
+from matrix.imports.rows import CHANGED, NEW
 
 
 # Geocoding runs inside the confirm request, so it is capped; stores beyond the cap are saved
@@ -47,21 +48,21 @@ class _ImportGeocoder(geo.Geocoder):
             raise
 
 
-def apply_import(plan: ImportPlan, actor: User, *, geocoder: "geo.Geocoder | None" = None,
+def apply_import(preview: ImportPreview, actor: User, *, geocoder: "geo.Geocoder | None" = None,
                  geocode_limit: int = GEOCODE_LIMIT) -> dict[str, int]:
-    """Write every new and changed row of `plan`, or nothing; returns the counts."""
-    if not plan.ok:
+    """Write every new and changed row of `preview`, or nothing; returns the counts."""
+    if not preview.ok:
         raise DomainError(_("The file still has errors: fix them and upload it again. Nothing was imported."))
-    rows = [r for r in plan.rows if r.status in (NEW, CHANGED)]
-    counts = plan.counts
+    rows = [r for r in preview.rows if r.status in (NEW, CHANGED)]
+    counts = preview.counts
     summary = {NEW: counts[NEW], CHANGED: counts[CHANGED], "unchanged": counts["unchanged"], "total": counts["total"]}
     if not rows:
         return summary  # a file read back as it is changes nothing, not even the audit log
     try:
         limited = _ImportGeocoder(geocoder, geocode_limit) if geocoder is not None else None
-        planner_for(plan.kind).write(rows, geocoder=limited)
-        audit.record(actor, "import", ENTITIES[plan.kind], summary=plan.filename or plan.kind,
-                     changes={"file": plan.filename, **summary})
+        row_kind(preview.kind).write(rows, geocoder=limited)
+        audit.record(actor, "import", ENTITIES[preview.kind], summary=preview.filename or preview.kind,
+                     changes={"file": preview.filename, **summary})
         db.session.commit()
     except (IntegrityError, StaleDataError):
         db.session.rollback()

@@ -5,7 +5,7 @@ from sqlalchemy import insert, select
 from matrix.communities.models import Community, mask_secret_url
 from matrix.communities.values import clean_community
 from matrix.extensions import db
-from matrix.imports.plan import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
+from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
 from matrix.stores.models import Store
 
 TEXT_FIELDS = ("name", "kind", "invite_link", "capacity", "members", "robot_webhook_url", "active", "rotation_order")

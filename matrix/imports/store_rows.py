@@ -9,7 +9,7 @@ from matrix.auth.models import Role, User
 from matrix.stores.models import store_managers
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.imports.plan import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
+from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
 from matrix.regions import services as regions
 from matrix.stores.models import GeocodeStatus, Store
 from matrix.brands.models import Brand

@@ -12,7 +12,7 @@ from matrix.imports import headers as cols
 from matrix.imports.apply import apply_import, configured_geocoder
 from matrix.imports.exports import export_table, template_table, to_csv, to_xlsx
 from matrix.imports.forms import ConfirmForm, DiscardForm, UploadForm
-from matrix.imports.plan import ImportPlan, parse_mapping, plan_import
+from matrix.imports.preview import ImportPreview, parse_mapping, preview_import
 from matrix.imports.readers import BadFile, Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.permissions import hq_required
@@ -56,9 +56,9 @@ def upload():
 def preview(token: str):
     """Show what importing the file would do, row by row; the operator may change the column mapping."""
     upload, table = _load(token)
-    plan = plan_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.args),
+    preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.args),
                        filename=upload.filename)
-    return _render_preview(upload, table, plan)
+    return _render_preview(upload, table, preview)
 
 
 @bp.post("/<token>/confirm")
@@ -69,19 +69,19 @@ def confirm(token: str):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    plan = plan_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.form),
+    preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.form),
                        filename=upload.filename)
-    if not plan.ok:
+    if not preview.ok:
         flash(_("The file has errors, so nothing was imported. Fix them and upload the file again."), "error")
-        return _render_preview(upload, table, plan, status=422)
-    if form.fingerprint.data != plan.fingerprint():
+        return _render_preview(upload, table, preview, status=422)
+    if form.fingerprint.data != preview.fingerprint():
         flash(_("The data changed since the preview. Check the new preview and confirm again."), "warning")
-        return _render_preview(upload, table, plan, status=409)
+        return _render_preview(upload, table, preview, status=409)
     try:
-        counts = apply_import(plan, current_user, geocoder=configured_geocoder())
+        counts = apply_import(preview, current_user, geocoder=configured_geocoder())
     except DomainError as e:
         flash(e.message, "error")
-        return _render_preview(upload, table, plan, status=422)
+        return _render_preview(upload, table, preview, status=422)
     discard_upload(token)
     flash(_("Imported %(file)s: %(new)d new, %(changed)d changed, %(unchanged)d unchanged.", file=upload.filename,
             new=counts["new"], changed=counts["changed"], unchanged=counts["unchanged"]), "success")
@@ -130,26 +130,26 @@ def _load(token: str) -> tuple[Upload, Table]:
     return upload, read_table(upload.read(), upload.filename)
 
 
-def _render_preview(upload: Upload, table: Table, plan: ImportPlan, status: int = 200):
-    show = request.values.get("show") or ("error" if plan.counts["error"] else "all")
+def _render_preview(upload: Upload, table: Table, preview: ImportPreview, status: int = 200):
+    show = request.values.get("show") or ("error" if preview.counts["error"] else "all")
     show = show if show in FILTERS else "all"
-    rows = [r for r in plan.rows if show == "all" or r.status == show or (show == "warning" and r.warnings)]
-    context = dict(upload=upload, plan=plan, counts=plan.counts, show=show, filters=FILTERS,
-                   rows=rows[:SHOWN_ROWS], shown_total=len(rows), samples=_samples(table, plan),
-                   mapping_args={f"col-{i}": plan.mapping.get(i, "") for i in range(len(plan.headers))},
-                   choices=cols.field_choices(plan.kind), kind_label=cols.KIND_LABELS[plan.kind],
-                   label_of=lambda name: cols.label_of(plan.kind, name), show_value=_show_value,
-                   form=ConfirmForm(fingerprint=plan.fingerprint(), formdata=None), discard_form=DiscardForm())
+    rows = [r for r in preview.rows if show == "all" or r.status == show or (show == "warning" and r.warnings)]
+    context = dict(upload=upload, preview=preview, counts=preview.counts, show=show, filters=FILTERS,
+                   rows=rows[:SHOWN_ROWS], shown_total=len(rows), samples=_samples(table, preview),
+                   mapping_args={f"col-{i}": preview.mapping.get(i, "") for i in range(len(preview.headers))},
+                   choices=cols.field_choices(preview.kind), kind_label=cols.KIND_LABELS[preview.kind],
+                   label_of=lambda name: cols.label_of(preview.kind, name), show_value=_show_value,
+                   form=ConfirmForm(fingerprint=preview.fingerprint(), formdata=None), discard_form=DiscardForm())
     return render_template("imports/preview.html", **context), status
 
 
-def _samples(table: Table, plan: ImportPlan) -> list[str]:
+def _samples(table: Table, preview: ImportPreview) -> list[str]:
     """The first row's cells, short, and with anything that looks like a robot key masked."""
     first = table.rows[0] if table.rows else []
     out = []
-    for i in range(len(plan.headers)):
+    for i in range(len(preview.headers)):
         value = str(first[i]) if i < len(first) else ""
-        if "key=" in value or plan.mapping.get(i) == "robot_webhook_url":
+        if "key=" in value or preview.mapping.get(i) == "robot_webhook_url":
             out.append(mask_secret_url(value))
         else:
             out.append(value if len(value) <= 60 else value[:60] + "…")

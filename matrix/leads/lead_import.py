@@ -17,7 +17,7 @@ from matrix.audit import services as audit
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.headers import Column, header_lookup, map_headers
-from matrix.imports.plan import load_in
+from matrix.imports.rows import load_in
 from matrix.imports.readers import BadFile, Table
 from matrix.leads import phones
 from matrix.leads.intake import LeadInput, stage_lead
@@ -60,7 +60,7 @@ class LeadRow:
 
 
 @dataclass
-class LeadImportPlan:
+class LeadImportPreview:
     headers: list[str]
     mapping: dict[int, str]
     rows: list[LeadRow] = field(default_factory=list)
@@ -98,19 +98,19 @@ def parse_mapping(width: int, args) -> dict[int, str] | None:
     return {i: args.get(f"col-{i}") for i in range(width) if args.get(f"col-{i}") in FIELD_NAMES}
 
 
-def plan_lead_import(table: Table, mapping: dict[int, str] | None = None, *, filename: str = "") -> LeadImportPlan:
+def preview_lead_import(table: Table, mapping: dict[int, str] | None = None, *, filename: str = "") -> LeadImportPreview:
     """Check every row without writing anything."""
     if len(table.rows) > MAX_ROWS:
         raise BadFile(_("The file has more than %(max)d leads; split it into several files.", max=MAX_ROWS))
     mapping = guess_mapping(table.headers) if mapping is None else mapping
-    plan = LeadImportPlan(headers=table.headers, mapping=dict(mapping), filename=filename)
+    preview = LeadImportPreview(headers=table.headers, mapping=dict(mapping), filename=filename)
     names = list(mapping.values())
     if len(names) != len(set(names)):
-        plan.problems.append(_("Two columns are read as the same field; ignore one of them."))
+        preview.problems.append(_("Two columns are read as the same field; ignore one of them."))
     if "phone" not in names and "external_id" not in names:
-        plan.problems.append(_("No column is read as the phone number or the lead id; choose one of them."))
-    if plan.problems:
-        return plan
+        preview.problems.append(_("No column is read as the phone number or the lead id; choose one of them."))
+    if preview.problems:
+        return preview
     raws = [{name: (row[i] if i < len(row) else "") for i, name in mapping.items()} for row in table.rows]
     known = _known(raws)
     first_line: dict[str, int] = {}
@@ -122,8 +122,8 @@ def plan_lead_import(table: Table, mapping: dict[int, str] | None = None, *, fil
         elif key:
             first_line[key] = line
         row.status = ERROR if row.errors else row.status
-        plan.rows.append(row)
-    return plan
+        preview.rows.append(row)
+    return preview
 
 
 def _known(raws: list[dict]) -> dict:
@@ -183,19 +183,19 @@ def _coordinates(text: dict, row: LeadRow):
     return float(lon), float(lat), system.value
 
 
-def apply_lead_import(plan: LeadImportPlan, actor, *, notify: bool = True) -> dict[str, int]:
-    """Write every new row of a checked plan, or none; returns the counts."""
-    if not plan.ok:
+def apply_lead_import(preview: LeadImportPreview, actor, *, notify: bool = True) -> dict[str, int]:
+    """Write every new row of a checked preview, or none; returns the counts."""
+    if not preview.ok:
         raise DomainError(_("The file still has errors: fix them and upload it again. Nothing was imported."))
     source, now = import_source(), utcnow()
     created = 0
     try:
-        for row in plan.rows:
+        for row in preview.rows:
             if row.status == NEW:
                 created += stage_lead(row.data, source=source, now=now, notify=notify)[1]
-        counts = {"new": created, "duplicate": plan.counts[DUPLICATE], "total": len(plan.rows)}
+        counts = {"new": created, "duplicate": preview.counts[DUPLICATE], "total": len(preview.rows)}
         if created:
-            audit.record(actor, "import", "lead", summary=plan.filename or "leads", changes={"file": plan.filename,
+            audit.record(actor, "import", "lead", summary=preview.filename or "leads", changes={"file": preview.filename,
                                                                                             **counts})
         db.session.commit()
     except IntegrityError:

@@ -6,8 +6,8 @@ from flask_login import current_user
 from matrix.errors import DomainError
 from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
-from matrix.leads.lead_import import (COLUMNS, ERROR, LeadImportPlan, apply_lead_import, guess_mapping,
-                                      parse_mapping, plan_lead_import)
+from matrix.leads.lead_import import (COLUMNS, ERROR, LeadImportPreview, apply_lead_import, guess_mapping,
+                                      parse_mapping, preview_lead_import)
 from matrix.leads.source_forms import DiscardForm, LeadConfirmForm, LeadUploadForm
 from matrix.permissions import hq_required
 
@@ -48,8 +48,8 @@ def upload():
 def preview(token: str):
     """What importing the sheet would do, row by row; the columns can be re-read as other fields."""
     upload, table = _load(token)
-    plan = _plan(upload, table, request.args)
-    return _render(upload, plan, LeadConfirmForm(fingerprint=plan.fingerprint(), formdata=None))
+    preview = _preview(upload, table, request.args)
+    return _render(upload, preview, LeadConfirmForm(fingerprint=preview.fingerprint(), formdata=None))
 
 
 @bp.post("/<token>/confirm")
@@ -60,18 +60,18 @@ def confirm(token: str):
     form = LeadConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    plan = _plan(upload, table, request.form)
-    if not plan.ok:
+    preview = _preview(upload, table, request.form)
+    if not preview.ok:
         flash(_("The file has errors, so nothing was imported. Fix them and upload the file again."), "error")
-        return _render(upload, plan, form, status=422)
-    if form.fingerprint.data != plan.fingerprint():
+        return _render(upload, preview, form, status=422)
+    if form.fingerprint.data != preview.fingerprint():
         flash(_("The data changed since the preview. Check the new preview and confirm again."), "warning")
-        return _render(upload, plan, form, status=409)
+        return _render(upload, preview, form, status=409)
     try:
-        counts = apply_lead_import(plan, current_user, notify=form.notify.data)
+        counts = apply_lead_import(preview, current_user, notify=form.notify.data)
     except DomainError as e:
         flash(e.message, "error")
-        return _render(upload, plan, form, status=422)
+        return _render(upload, preview, form, status=422)
     discard_upload(token)
     flash(_("Imported %(file)s: %(new)d new leads, %(duplicate)d imported before.", file=upload.filename,
             new=counts["new"], duplicate=counts["duplicate"]), "success")
@@ -95,21 +95,21 @@ def _load(token: str) -> tuple[Upload, Table]:
     return upload, read_table(upload.read(), upload.filename)
 
 
-def _plan(upload: Upload, table: Table, args) -> LeadImportPlan:
+def _preview(upload: Upload, table: Table, args) -> LeadImportPreview:
     try:
-        return plan_lead_import(table, parse_mapping(len(table.headers), args), filename=upload.filename)
+        return preview_lead_import(table, parse_mapping(len(table.headers), args), filename=upload.filename)
     except DomainError as e:
-        plan = LeadImportPlan(headers=table.headers, mapping={}, filename=upload.filename)
-        plan.problems.append(e.message)
-        return plan
+        preview = LeadImportPreview(headers=table.headers, mapping={}, filename=upload.filename)
+        preview.problems.append(e.message)
+        return preview
 
 
-def _render(upload: Upload, plan: LeadImportPlan, form: LeadConfirmForm, status: int = 200):
-    rows = [r for r in plan.rows if r.status == ERROR or r.warnings] or plan.rows
-    form.fingerprint.data = plan.fingerprint()  # after a 409 the confirm must pin the new preview
-    return render_template("sources/import_preview.html", upload=upload, plan=plan, counts=plan.counts,
+def _render(upload: Upload, preview: LeadImportPreview, form: LeadConfirmForm, status: int = 200):
+    rows = [r for r in preview.rows if r.status == ERROR or r.warnings] or preview.rows
+    form.fingerprint.data = preview.fingerprint()  # after a 409 the confirm must pin the new preview
+    return render_template("sources/import_preview.html", upload=upload, preview=preview, counts=preview.counts,
                            rows=rows[:SHOWN_ROWS], shown_total=len(rows), form=form,
                            choices=[(c.field, c.label) for c in COLUMNS],
                            labels={c.field: c.label for c in COLUMNS},
                            discard_form=DiscardForm(),
-                           mapping_args={f"col-{i}": plan.mapping.get(i, "") for i in range(len(plan.headers))}), status
+                           mapping_args={f"col-{i}": preview.mapping.get(i, "") for i in range(len(preview.headers))}), status

@@ -8,7 +8,7 @@ from matrix.accounts.models import Account, AccountScope, AccountStatus, Platfor
 from matrix.extensions import db
 from matrix.live.models import LiveSession, TrailerRule
 from matrix.communities.services import current_groups
-from matrix.planning.spacing import Site, km_between
+from matrix.content.spacing import Site, km_between
 from matrix.stores.models import Store, StoreStatus
 from matrix.brands.models import Brand
 

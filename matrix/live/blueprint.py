@@ -7,7 +7,7 @@ from matrix.chain import chain_zone
 from matrix.live import calendars
 from matrix.live.forms import SESSION_STATUS_LABELS
 from matrix.live.models import LiveSession
-from matrix.planning.weeks import WeekError, current_week, iso_week, next_week, previous_week, today, week_label, week_string
+from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, today, week_label, week_string
 from matrix.plans.labels import ITEM_STATUS_LABELS
 from matrix.regions.services import region_name
 

@@ -10,7 +10,7 @@ from matrix.live import calendars
 from matrix.chain import chain_zone
 from matrix.live.blueprint import bp, chosen_week, week_links
 from matrix.permissions import get_store_or_404
-from matrix.planning.weeks import today
+from matrix.weeks import today
 
 
 @bp.get("/city")

@@ -17,8 +17,8 @@ from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.permissions import visible_items, visible_sessions, visible_stores
-from matrix.planning.models import ContentItem, ContentKind, ItemStatus
-from matrix.planning.weeks import week_days
+from matrix.content.models import ContentItem, ContentKind, ItemStatus
+from matrix.weeks import week_days
 from matrix.stores.models import Store
 
 DAY_AXIS = (6, 24)        # the day view's default hours, local; widened when sessions start earlier or end later

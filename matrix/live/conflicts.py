@@ -17,7 +17,7 @@ from sqlalchemy import select
 from matrix.accounts.models import Account
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
-from matrix.planning.spacing import Site, km_between
+from matrix.content.spacing import Site, km_between
 from matrix.stores.models import Store
 
 

@@ -26,7 +26,7 @@ from matrix.live.models import DEFAULT_CAPTION, DEFAULT_HASHTAGS, DEFAULT_TOPIC,
 from matrix.live.settings import save_rule
 from matrix.live.trailers import sync_trailers
 from matrix.models import utcnow
-from matrix.planning.models import ContentItem, ItemStatus
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.plans.services import starts_at as item_moment
 from matrix.stores.models import Store, StoreStatus
 

@@ -19,7 +19,7 @@ from matrix.live import session_import as importer
 from matrix.live.calendars import local_day
 from matrix.live.blueprint import bp
 from matrix.permissions import hq_required
-from matrix.planning.weeks import week_string
+from matrix.weeks import week_string
 
 SHOWN_ROWS = 500  # the counts cover every row
 TEMPLATE_FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -88,8 +88,8 @@ def import_template():
 def import_preview(token: str):
     """What importing the sheet would schedule, row by row."""
     upload, table = _load(token)
-    plan = importer.plan_session_import(table, actor=current_user, filename=upload.filename)
-    return _preview(upload, plan, SessionConfirmForm(formdata=None))
+    preview = importer.preview_session_import(table, actor=current_user, filename=upload.filename)
+    return _preview(upload, preview, SessionConfirmForm(formdata=None))
 
 
 @bp.post("/import/<token>/confirm")
@@ -100,24 +100,24 @@ def import_confirm(token: str):
     form = SessionConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    plan = importer.plan_session_import(table, actor=current_user, filename=upload.filename)
-    if not plan.ok:
+    preview = importer.preview_session_import(table, actor=current_user, filename=upload.filename)
+    if not preview.ok:
         flash(_("The file has errors, so nothing was scheduled. Fix them and upload the file again."), "error")
-        return _preview(upload, plan, form, 422)
-    if form.fingerprint.data != plan.fingerprint():
+        return _preview(upload, preview, form, 422)
+    if form.fingerprint.data != preview.fingerprint():
         flash(_("The sessions changed since the preview. Check the new preview and confirm again."), "warning")
-        return _preview(upload, plan, form, 409)
+        return _preview(upload, preview, form, 409)
     try:
-        report = importer.schedule_plan(plan, actor=current_user, accept_nearby=form.accept_nearby.data)
+        report = importer.schedule_preview(preview, actor=current_user, accept_nearby=form.accept_nearby.data)
     except DomainError as e:
         if e.field == "accept_nearby":
             form.accept_nearby.errors = [e.message]
         else:
             flash(e.message, "error")
-        return _preview(upload, plan, form, 422)
+        return _preview(upload, preview, form, 422)
     if not report.ok:  # someone booked a clashing session between the check and the write
         flash(_("Another session was booked meanwhile, so nothing was scheduled. Check the new preview."), "error")
-        return _preview(upload, importer.plan_session_import(table, actor=current_user, filename=upload.filename),
+        return _preview(upload, importer.preview_session_import(table, actor=current_user, filename=upload.filename),
                         form, 409)
     discard_upload(token)
     trailers = report.trailers
@@ -150,14 +150,14 @@ def _load(token: str) -> tuple[Upload, Table]:
     return upload, read_table(upload.read(), upload.filename)
 
 
-def _preview(upload: Upload, plan: importer.SessionImportPlan, form: SessionConfirmForm, status: int = 200):
-    flagged = [r for r in plan.rows if r.errors or r.warnings]
+def _preview(upload: Upload, preview: importer.SessionImportPreview, form: SessionConfirmForm, status: int = 200):
+    flagged = [r for r in preview.rows if r.errors or r.warnings]
     # Every row in file order; a long file with findings opens on them so none hides past the shown rows.
     show = request.args.get("show")
     if show not in ("all", "flagged"):
-        show = "flagged" if flagged and len(plan.rows) > SHOWN_ROWS else "all"
-    rows = flagged if show == "flagged" else plan.rows
-    form.fingerprint.data = plan.fingerprint()  # after a 409 the confirm must pin the new preview
-    return render_template("live/import_preview.html", upload=upload, plan=plan, counts=plan.counts, form=form,
+        show = "flagged" if flagged and len(preview.rows) > SHOWN_ROWS else "all"
+    rows = flagged if show == "flagged" else preview.rows
+    form.fingerprint.data = preview.fingerprint()  # after a 409 the confirm must pin the new preview
+    return render_template("live/import_preview.html", upload=upload, preview=preview, counts=preview.counts, form=form,
                            rows=rows[:SHOWN_ROWS], shown_total=len(rows), show=show, flagged=len(flagged),
                            labels=importer.LABELS, discard_form=DiscardForm()), status

@@ -14,7 +14,7 @@ from matrix.live.trailer_texts import TRAILER_ENV, TRAILER_VARIABLES
 from matrix.live.blueprint import bp
 from matrix.models import utcnow
 from matrix.permissions import hq_required
-from matrix.planning import sandbox
+from matrix.sandbox.engine import Rendered, render_text
 
 
 @bp.get("/rules")
@@ -77,9 +77,9 @@ def _rule_page(rule: TrailerRule | None):
                            variables=TRAILER_VARIABLES), status
 
 
-def _preview(form: RuleForm) -> list[tuple[str, str, sandbox.Rendered]]:
+def _preview(form: RuleForm) -> list[tuple[str, str, Rendered]]:
     """Each text rendered with the example values; errors come with their line."""
-    return [(name, form[name].data or "", sandbox.render_text(form[name].data or "", TRAILER_VARIABLES, TRAILER_ENV))
+    return [(name, form[name].data or "", render_text(form[name].data or "", TRAILER_VARIABLES, TRAILER_ENV))
             for name in TEXT_FIELDS]
 
 

@@ -23,7 +23,7 @@ from matrix.auth.models import User
 from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
 from matrix.imports.headers import Column, header_lookup, map_headers, normalise_header
-from matrix.imports.plan import load_in
+from matrix.imports.rows import load_in
 from matrix.imports.readers import BadFile, Table
 from matrix.live import batch, conflicts, services
 from matrix.live.models import TrailerRule
@@ -103,7 +103,7 @@ class SessionRow:
 
 
 @dataclass
-class SessionImportPlan:
+class SessionImportPreview:
     filename: str = ""
     rows: list[SessionRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -133,20 +133,20 @@ class SessionImportPlan:
         return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()[:32]
 
 
-def plan_session_import(table: Table, *, actor: User, filename: str = "") -> SessionImportPlan:
+def preview_session_import(table: Table, *, actor: User, filename: str = "") -> SessionImportPreview:
     """Check every row without writing anything (HQ may book any account; others only their own)."""
-    plan = SessionImportPlan(filename=filename)
+    preview = SessionImportPreview(filename=filename)
     try:
         mapping = check_table(table)
     except BadFile as e:
-        plan.problems.append(e.message)
-        return plan
+        preview.problems.append(e.message)
+        return preview
     raws = [{name: (row[i] if i < len(row) else "") for i, name in mapping.items()} for row in table.rows]
     known = _Known(raws, actor)
     for line, raw in zip(table.lines, raws):
-        plan.rows.append(_check_row(line, raw, known, actor))
-    _check_conflicts(plan.rows)
-    return plan
+        preview.rows.append(_check_row(line, raw, known, actor))
+    _check_conflicts(preview.rows)
+    return preview
 
 
 class _Known:
@@ -289,14 +289,14 @@ def _check_conflicts(rows: list[SessionRow]) -> None:
             row.values = None
 
 
-def schedule_plan(plan: SessionImportPlan, *, actor: User, accept_nearby: bool) -> batch.BatchReport:
-    """Schedule every row of a clean plan in one transaction; refused (nothing written) otherwise."""
-    if not plan.ok:
+def schedule_preview(preview: SessionImportPreview, *, actor: User, accept_nearby: bool) -> batch.BatchReport:
+    """Schedule every row of a clean preview in one transaction; refused (nothing written) otherwise."""
+    if not preview.ok:
         raise DomainError(_("The file still has errors: fix them and upload it again. Nothing was scheduled."))
-    if plan.needs_acceptance and not accept_nearby:
+    if preview.needs_acceptance and not accept_nearby:
         raise DomainError(_("Some sessions overlap with nearby stores: accept the overlaps to schedule anyway."),
                           field="accept_nearby")
-    return batch.schedule_many(plan.batch, actor=actor, accept_nearby=accept_nearby)
+    return batch.schedule_many(preview.batch, actor=actor, accept_nearby=accept_nearby)
 
 
 def template_headers() -> list[str]:

@@ -11,7 +11,7 @@ from matrix.errors import Collector, DomainError
 from matrix.extensions import db
 from matrix.live.models import DEFAULT_STEPS, LiveSettings, TrailerRule
 from matrix.live.timing import clock, in_quiet_hours, parse_clock, parse_offset
-from matrix.planning import sandbox
+from matrix.sandbox.engine import compile_text
 
 SETTINGS_FIELDS = ["nearby_km", "quiet_start", "quiet_end", "evening_slot"]
 RULE_FIELDS = ["name", "is_default", "steps", "sibling_km", "max_siblings", "other_platforms", "topic", "caption",
@@ -128,7 +128,7 @@ def clean_rule(values: dict) -> dict:
         text = (values.get(field) or "").strip().replace("\r\n", "\n")
         if len(text) > limit:
             raise DomainError(_("This text is too long: at most %(n)d characters.", n=limit), field=field)
-        compiled = sandbox.compile_text(text, TRAILER_ENV)
+        compiled = compile_text(text, TRAILER_ENV)
         if compiled.errors:
             line, message = compiled.errors[0]
             where = _("line %(line)s", line=line) if line else ""

@@ -6,7 +6,7 @@ from flask_babel import format_datetime, get_locale
 
 from matrix.chain import chain_language
 from matrix.live.timing import clock
-from matrix.planning import sandbox
+from matrix.sandbox.engine import CompiledFields, ContentEnvironment, compile_fields
 
 TEXT_FIELDS = ("topic", "caption", "hashtags")
 
@@ -19,7 +19,7 @@ TRAILER_VARIABLES = {
     "district": "西湖区", "address": "文三路100号", "phone": "0571-88880000",
     "community_name": "栖木家居·杭州西湖店1群", "community_link": "https://work.weixin.qq.com/…",
 }
-TRAILER_ENV = sandbox.ContentEnvironment(names=TRAILER_VARIABLES)
+TRAILER_ENV = ContentEnvironment(names=TRAILER_VARIABLES)
 
 
 
@@ -37,6 +37,6 @@ def chain_text(message_factory):
 
 
 @lru_cache(maxsize=32)
-def compiled_texts(texts: tuple[str, str, str], _locale: str) -> sandbox.CompiledFields:
+def compiled_texts(texts: tuple[str, str, str], _locale: str) -> CompiledFields:
     """A rule's texts compiled; cached by text (and by locale, which compile errors are written in)."""
-    return sandbox.compile_fields(dict(zip(TEXT_FIELDS, texts)), TRAILER_ENV)
+    return compile_fields(dict(zip(TEXT_FIELDS, texts)), TRAILER_ENV)

@@ -30,9 +30,9 @@ from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
 from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
 from matrix.models import utcnow
-from matrix.planning import sandbox
-from matrix.planning.bulk import can_copy, copy_dicts
-from matrix.planning.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
+from matrix.sandbox.engine import render_fields
+from matrix.content.bulk import can_copy, copy_dicts
+from matrix.content.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.regions.services import region_name
 
 CHUNK = 5_000
@@ -163,7 +163,7 @@ class _Sync:
             minutes = int(step["minutes"])
             due = trailer_moment(session.starts_at, minutes, zone=self.zone, quiet_start=self.quiet[0],
                                  quiet_end=self.quiet[1], evening=self.quiet[2])
-            rendered = sandbox.render_fields(self.compiled[rule.id], {
+            rendered = render_fields(self.compiled[rule.id], {
                 **variables, "offset": self.offset_labels[minutes], "hours_before": minutes // 60})
             failed = [(name, r.errors[0]) for name, r in rendered.items() if r.errors]
             if failed:

@@ -8,12 +8,11 @@ from sqlalchemy import select
 
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
+from matrix.live.trailer_texts import chain_text, starts_label
 
 
 def next_sessions(store_ids: Collection[int], monday: date) -> dict[int, str]:
     """Store id -> "11月28日 19:00 冬季新品直播" for the first scheduled session of the week, if any."""
-    from matrix.live.trailer_texts import chain_text, starts_label
-
     zone = ZoneInfo(current_app.config["MATRIX_TIMEZONE"])
     start = datetime.combine(monday, time.min, tzinfo=zone)
     query = (select(LiveSession.store_id, LiveSession.starts_at, LiveSession.title)

@@ -18,8 +18,8 @@ from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.timing import clock
 from matrix.models import utcnow
 from matrix.permissions import get_session_or_404, visible_items, visible_sessions, visible_stores
-from matrix.planning.models import ContentItem
-from matrix.planning.weeks import (week_string)
+from matrix.content.models import ContentItem
+from matrix.weeks import (week_string)
 from matrix.stores.models import Store
 
 @bp.get("/")

@@ -3,8 +3,8 @@ from datetime import date
 
 from flask import Blueprint, abort, url_for
 
-from matrix.planning.models import ContentItem
-from matrix.planning.weeks import WeekError, iso_week, week_string
+from matrix.content.models import ContentItem
+from matrix.weeks import WeekError, iso_week, week_string
 from matrix.plans.labels import labels
 from matrix.regions.services import region_name
 

@@ -7,8 +7,8 @@ from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, 
 from wtforms.validators import AnyOf, InputRequired, Length
 
 from matrix.accounts.forms import optional_id
-from matrix.planning.models import ContentItem, ContentKind
-from matrix.planning.weeks import week_days
+from matrix.content.models import ContentItem, ContentKind
+from matrix.weeks import week_days
 from matrix.plans.labels import CONTENT_KIND_LABELS
 
 

@@ -11,8 +11,8 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.permissions import hq_required, visible_items
-from matrix.planning.models import Approval, Campaign, ContentItem
-from matrix.planning.weeks import WeekError, current_week, iso_week, next_week, previous_week, week_label, week_string
+from matrix.content.models import Approval, Campaign, ContentItem
+from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, week_label, week_string
 from matrix.plans import services, stats
 from matrix.plans.forms import DecisionForm
 from matrix.chain import chain_zone

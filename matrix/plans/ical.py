@@ -19,7 +19,7 @@ from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store
-from matrix.planning.models import Approval, CalendarFeed, ContentItem, ItemStatus
+from matrix.content.models import Approval, CalendarFeed, ContentItem, ItemStatus
 from matrix.plans.services import starts_at
 from matrix.stores.models import Store
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.permissions import get_store_or_404, hq_required, visible_stores
-from matrix.planning.weeks import WeekError, current_week, iso_week, today, week_label, week_string
+from matrix.weeks import WeekError, current_week, iso_week, today, week_label, week_string
 from matrix.plans import ical
 from matrix.plans.forms import FeedForm
 from matrix.plans.printing import store_weeks

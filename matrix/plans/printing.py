@@ -14,8 +14,8 @@ from matrix.communities.models import Community
 from matrix.communities.services import current_groups
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.extensions import db
-from matrix.planning.models import Approval, ContentItem, ContentKind, ItemStatus
-from matrix.planning.weeks import week_days
+from matrix.content.models import Approval, ContentItem, ContentKind, ItemStatus
+from matrix.weeks import week_days
 from matrix.regions.services import region_name
 from matrix.stores.models import Store
 

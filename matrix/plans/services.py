@@ -20,8 +20,8 @@ from matrix.auth.models import User
 from matrix.errors import DomainError, NotFound
 from matrix.extensions import db
 from matrix.permissions import can_manage_store
-from matrix.planning.models import Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus
-from matrix.planning.weeks import monday_of, week_string
+from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus
+from matrix.weeks import monday_of, week_string
 from matrix.stores.models import Store
 
 AUDITED_FIELDS = ["store_id", "account_id", "day", "slot", "kind", "source", "topic", "caption", "script",
@@ -137,7 +137,7 @@ def _before_the_session(item: ContentItem, day: date, slot: str) -> None:
 
 def approval_required(store: Store, platform_id: int, day: date) -> bool:
     """Does a campaign that requires approval cover this store, platform and week (see the module rule)?"""
-    from matrix.planning.scope import scope_store_ids  # the generator's scope rule, so both agree
+    from matrix.content.scope import scope_store_ids  # the generator's scope rule, so both agree
 
     monday = monday_of(day)
     campaigns = db.session.scalars(select(Campaign).where(

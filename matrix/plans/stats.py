@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 
 from matrix.extensions import db
-from matrix.planning.models import Approval, Campaign, ContentItem, ItemStatus
+from matrix.content.models import Approval, Campaign, ContentItem, ItemStatus
 from matrix.stores.models import Store
 
 BAR_ORDER = ("published", "skipped", "shot", "planned", "overdue")

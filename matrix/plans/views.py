@@ -15,8 +15,8 @@ from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.live.models import LiveSession
 from matrix.permissions import get_item_or_404, get_store_or_404, visible_sessions, visible_stores
-from matrix.planning.models import Approval, ContentItem
-from matrix.planning.weeks import (current_week, next_week, previous_week, week_label,
+from matrix.content.models import Approval, ContentItem
+from matrix.weeks import (current_week, next_week, previous_week, week_label,
                                    week_string)
 from matrix.plans import services
 from matrix.plans.blueprint import bp, monday_or_404, week_url

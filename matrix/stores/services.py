@@ -100,7 +100,7 @@ def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: i
 def store_has_history(store: Store) -> bool:
     """Anything that points at the store: accounts, groups, leads, lead sources, planned content."""
     from matrix.leads.models import Lead, LeadSource
-    from matrix.planning.models import ContentItem
+    from matrix.content.models import ContentItem
 
     return any(db.session.scalar(select(exists().where(column == store.id)))
                for column in (Account.store_id, Community.store_id, Lead.store_id, LeadSource.store_id,

@@ -5,7 +5,7 @@ from sqlalchemy import Select, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.extensions import db
-from matrix.planning.models import Campaign, StoreScope, store_tags
+from matrix.content.models import Campaign, StoreScope, store_tags
 from matrix.stores.models import Store, StoreStatus
 
 PLANNED_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.INCUBATING)

@@ -6,30 +6,15 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from matrix.extensions import db
 from matrix.imports import headers as cols
+from matrix.imports.account_rows import AccountRows
+from matrix.imports.community_rows import CommunityRows
 from matrix.imports.readers import Table
-
-NEW, CHANGED, UNCHANGED, ERROR = "new", "changed", "unchanged", "error"
-
-
-@dataclass
-class RowReport:
-    """One data row: its line in the file, what it would do and why not."""
-
-    line: int
-    key: str = ""
-    status: str = UNCHANGED
-    changes: dict[str, tuple[str, str]] = field(default_factory=dict)  # field -> (old, new), display text
-    errors: dict[str, str] = field(default_factory=dict)
-    warnings: dict[str, str] = field(default_factory=dict)
-    values: dict = field(default_factory=dict)  # the columns to write
-    target: Any = None                          # the existing record, when the row updates one
-    extra: dict = field(default_factory=dict)   # kind-specific data for the write (e.g. manager ids)
-
+from matrix.imports.rows import CHANGED, ERROR, NEW, UNCHANGED, RowReport
+from matrix.imports.store_rows import StoreRows
 
 @dataclass
-class ImportPlan:
+class ImportPreview:
     kind: str
     headers: list[str]
     mapping: dict[int, str]
@@ -82,20 +67,20 @@ def check_mapping(kind: str, headers: list[str], mapping: dict[int, str]) -> lis
     return problems
 
 
-def plan_import(kind: str, table: Table, mapping: dict[int, str] | None = None, *,
-                filename: str = "") -> ImportPlan:
+def preview_import(kind: str, table: Table, mapping: dict[int, str] | None = None, *,
+                filename: str = "") -> ImportPreview:
     """Check every row of `table` against the database; `mapping` (column index -> field) defaults to the guess."""
     if kind not in cols.KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
     if mapping is None:
         mapping = cols.guess_mapping(kind, table.headers)
-    plan = ImportPlan(kind=kind, headers=table.headers, mapping=dict(mapping), encoding=table.encoding,
+    preview = ImportPreview(kind=kind, headers=table.headers, mapping=dict(mapping), encoding=table.encoding,
                       filename=filename)
-    plan.problems = check_mapping(kind, table.headers, plan.mapping)
-    if plan.problems:
-        return plan
-    raws = [{name: (row[i] if i < len(row) else "") for i, name in plan.mapping.items()} for row in table.rows]
-    planner = planner_for(kind)(raws, set(plan.mapping.values()))
+    preview.problems = check_mapping(kind, table.headers, preview.mapping)
+    if preview.problems:
+        return preview
+    raws = [{name: (row[i] if i < len(row) else "") for i, name in preview.mapping.items()} for row in table.rows]
+    planner = row_kind(kind)(raws, set(preview.mapping.values()))
     first_line: dict[Any, int] = {}
     for line, raw in zip(table.lines, raws):
         report = planner.check(raw, RowReport(line=line))
@@ -107,8 +92,8 @@ def plan_import(kind: str, table: Table, mapping: dict[int, str] | None = None, 
             first_line[key] = line
         if report.errors:
             report.status, report.changes = ERROR, {}
-        plan.rows.append(report)
-    return plan
+        preview.rows.append(report)
+    return preview
 
 
 def parse_mapping(kind: str, width: int, args) -> dict[int, str] | None:
@@ -124,49 +109,6 @@ def parse_mapping(kind: str, width: int, args) -> dict[int, str] | None:
     return mapping
 
 
-def same(old, new, *, tolerance: float = 0.0) -> bool:
-    """Equal for the purpose of the preview: enums equal their values, floats within `tolerance`."""
-    if old is None or new is None or not isinstance(old, (int, float)) or isinstance(old, bool):
-        return old == new
-    return isinstance(new, (int, float)) and abs(float(old) - float(new)) <= tolerance
-
-
-def text(value) -> str:
-    """A value as the preview shows it."""
-    if value is None:
-        return ""
-    if hasattr(value, "value"):
-        return str(value.value)
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
-def planner_for(kind: str):
+def row_kind(kind: str):
     """The class that checks and writes rows of one kind."""
-    from matrix.imports.account_rows import AccountRows
-    from matrix.imports.community_rows import CommunityRows
-    from matrix.imports.store_rows import StoreRows
-
     return {"stores": StoreRows, "accounts": AccountRows, "communities": CommunityRows}[kind]
-
-
-def load_in(query, column, keys, *, size: int = 2000) -> list:
-    """Rows of `query` whose `column` is one of `keys`, in chunks (SQLite caps bound parameters)."""
-    keys = [k for k in keys if k not in (None, "")]
-    found = []
-    for start in range(0, len(keys), size):
-        found.extend(db.session.execute(query.where(column.in_(keys[start:start + size]))).all())
-    return found
-
-
-def overlay(merged: dict, raw: dict, mapped: set[str], names, *, keep_when_empty=(), updating: bool) -> dict:
-    """Put the file's cells over a record's current values; absent columns, and some empty cells, keep them."""
-    for name in names:
-        if name not in mapped:
-            continue
-        value = raw.get(name)
-        if updating and name in keep_when_empty and (value is None or str(value).strip() == ""):
-            continue
-        merged[name] = value
-    return merged

@@ -20,12 +20,13 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.live.upcoming import next_sessions
-from matrix.planning import sandbox
-from matrix.planning.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
-from matrix.planning.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
-from matrix.planning.scope import in_scope, planned_accounts
-from matrix.planning.spacing import Site, place
-from matrix.planning.weeks import monday_of, week_days, week_string
+from matrix.sandbox.engine import compile_fields, render_fields
+from matrix.content.variables import CONTENT_ENV, variables_for
+from matrix.content.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
+from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
+from matrix.content.scope import in_scope, planned_accounts
+from matrix.content.spacing import Site, place
+from matrix.weeks import monday_of, week_days, week_string
 from matrix.stores.models import Store
 from matrix.brands.models import Brand
 
@@ -122,7 +123,7 @@ class _Job:
         self.inserts, self.updates, self.deletes = [], [], []
         templates = sorted(campaign.templates, key=lambda t: (t.sort_order, t.id))
         self.templates = {t.id: t for t in templates}
-        self.compiled = sandbox.compile_fields({(t.id, f): getattr(t, f) for t in templates for f in TEXT_FIELDS})
+        self.compiled = compile_fields({(t.id, f): getattr(t, f) for t in templates for f in TEXT_FIELDS}, CONTENT_ENV)
         self.variants: dict[str, list[int]] = {}
         for t in templates:
             self.variants.setdefault(t.kind.value, []).append(t.id)
@@ -194,12 +195,12 @@ class _Job:
 
     def _render(self, store, plan: list) -> dict[int, tuple | None]:
         """Template id -> its rendered TEXT_FIELDS for this store (None after reporting why it failed)."""
-        variables = sandbox.variables_for(
+        variables = variables_for(
             brand=store.brand, store_name=store.name, store_code=store.code, city_code=store.city_code,
             district_code=store.district_code, address=store.address, phone=store.phone,
             week_monday=self.monday, community=self.communities.get(store.id),
             next_live_session=self.sessions.get(store.id, ""))
-        results = sandbox.render_fields(self.compiled, variables)
+        results = render_fields(self.compiled, variables)
         failed = {key[0] for key, r in results.items() if r.errors}
         out = {}
         for template_id in dict.fromkeys(spot.template_id for spot in plan):

@@ -13,7 +13,7 @@ from enum import Enum
 from sqlalchemy import false, insert, literal_column
 
 from matrix.extensions import db
-from matrix.planning.models import Approval, ContentItem, ItemSource, ItemStatus
+from matrix.content.models import Approval, ContentItem, ItemSource, ItemStatus
 
 NEW_ITEM_COLUMNS = ("store_id", "account_id", "generation_key", "day", "slot", "kind", "template_id",
                     "topic", "caption", "script", "hashtags", "location_tag")

@@ -1,9 +1,10 @@
 """The whitelisted variables a content template reads: plain str, int and date values, never objects."""
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from matrix.communities.services import CurrentGroup
+from matrix.communities.services import CurrentGroup, current_groups
+from matrix.live.upcoming import next_sessions
+from matrix.regions.services import region_name
+from matrix.sandbox.engine import ContentEnvironment
+from matrix.weeks import week_string
 
 # name -> an example value (the preview without a store, and the help on the template form).
 # These are the only names a template can read, besides its own set/for names.
@@ -18,11 +19,8 @@ VARIABLES = {
 
 def variables_for(*, brand: str | None, store_name: str, store_code: str, city_code: str,
                   district_code: str | None, address: str | None, phone: str | None, week_monday: date,
-                  community: "CurrentGroup | None", next_live_session: str = "") -> dict:
+                  community: CurrentGroup | None, next_live_session: str = "") -> dict:
     """The whitelisted variables from plain values (generation prefetches them in bulk)."""
-    from matrix.planning.weeks import week_string
-    from matrix.regions.services import region_name
-
     return {"brand": brand or "", "store_name": store_name, "store_code": store_code,
             "city": region_name(city_code), "district": region_name(district_code), "address": address or "",
             "phone": phone or "", "week": week_string(week_monday), "week_start": week_monday,
@@ -32,11 +30,12 @@ def variables_for(*, brand: str | None, store_name: str, store_code: str, city_c
 
 def store_variables(store, week_monday: date) -> dict:
     """The whitelisted plain values a template may read for one store and week."""
-    from matrix.live.upcoming import next_sessions
-    from matrix.communities.services import current_groups
-
     return variables_for(brand=store.brand.name if store.brand else None, store_name=store.name,
                          store_code=store.code, city_code=store.city_code, district_code=store.district_code,
                          address=store.address, phone=store.phone, week_monday=week_monday,
                          community=current_groups({store.id}).get(store.id),
                          next_live_session=next_sessions([store.id], week_monday).get(store.id, ""))
+
+
+# The sandbox content templates render in: it reads only VARIABLES (and its own set/for names).
+CONTENT_ENV = ContentEnvironment(names=VARIABLES)

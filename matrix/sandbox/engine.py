@@ -18,9 +18,8 @@ from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.visitor import NodeTransformer
 
-from matrix.planning import limits
-from matrix.planning.limits import MAX_ITERATIONS, MAX_OUTPUT, LimitError  # noqa: F401 - used by callers
-from matrix.planning.variables import VARIABLES, store_variables, variables_for  # noqa: F401 - re-exported
+from matrix.sandbox import limits
+from matrix.sandbox.limits import MAX_ITERATIONS, MAX_OUTPUT, LimitError  # noqa: F401 - used by callers
 
 MAX_SOURCE = 20_000      # characters of one template field
 FILENAME = "<content>"
@@ -93,7 +92,7 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+", "%", "//"})
 
-    def __init__(self, names=frozenset(VARIABLES)):
+    def __init__(self, names):
         self.names = frozenset(names) | {"range", "loop"}  # what a template of this kind may read
         super().__init__(autoescape=False, undefined=StrictUndefined, auto_reload=False, cache_size=0,
                          keep_trailing_newline=False, finalize=limits.finalize)
@@ -140,8 +139,6 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
         return limits.check_size(super().call_binop(context, operator, left, right))
 
 
-_env = ContentEnvironment()
-
 
 @dataclass
 class Compiled:
@@ -152,9 +149,8 @@ class Compiled:
     errors: list[tuple[int | None, str]] = field(default_factory=list)
 
 
-def compile_text(source: str, environment: ContentEnvironment | None = None) -> Compiled:
+def compile_text(source: str, environment: ContentEnvironment) -> Compiled:
     """Compile one template field; syntax and whitelist errors come back as (line, message)."""
-    environment = environment or _env
     source = source or ""
     if len(source) > MAX_SOURCE:
         return Compiled(source, errors=[(None, _("The template is longer than %(n)d characters.", n=MAX_SOURCE))])
@@ -189,7 +185,7 @@ def render_compiled(compiled: Compiled, variables: dict) -> Rendered:
         return Rendered("", [(_error_line(e), _describe(e))])
 
 
-def render_text(source: str, variables: dict, environment: ContentEnvironment | None = None) -> Rendered:
+def render_text(source: str, variables: dict, environment: ContentEnvironment) -> Rendered:
     """Compile and render one template field (the preview; generation compiles once per template)."""
     return render_compiled(compile_text(source, environment), variables)
 
@@ -205,7 +201,7 @@ class CompiledFields:
     combined: Compiled | None = None
 
 
-def compile_fields(sources: dict, environment: ContentEnvironment | None = None) -> CompiledFields:
+def compile_fields(sources: dict, environment: ContentEnvironment) -> CompiledFields:
     """Compile texts once, each alone (for errors) and all together (for speed); keys are the caller's."""
     fields = {key: compile_text(text, environment) for key, text in sources.items()}
     good = [c for c in fields.values() if not c.errors]
