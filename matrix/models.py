@@ -55,7 +55,8 @@ def import_all_models() -> None:
     from matrix.stores import models as _stores  # noqa: F401
     from matrix.accounts import models as _accounts  # noqa: F401
     from matrix.communities import models as _communities  # noqa: F401
-    from matrix.content import models as _planning  # noqa: F401
+    from matrix.content import models as _content  # noqa: F401
+    from matrix.plans import models as _plans  # noqa: F401
     from matrix.leads import models as _leads  # noqa: F401
     from matrix.notifications import models as _notifications  # noqa: F401
     from matrix.live import models as _live  # noqa: F401

@@ -3,9 +3,10 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
+
+from matrix.chain import chain_zone
 
 _WEEK_RE = re.compile(r"^\s*(\d{4})-?W(\d{1,2})\s*$", re.IGNORECASE)
 
@@ -45,7 +46,7 @@ def week_days(monday: date) -> list[date]:
 
 def today(tz: str | None = None) -> date:
     """Today's date in the chain's time zone (or `tz`)."""
-    zone = ZoneInfo(tz or current_app.config["MATRIX_TIMEZONE"])
+    zone = ZoneInfo(tz or chain_zone())
     return datetime.now(zone).date()
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.extensions import db
-from matrix.content.models import Approval, CalendarFeed, ItemStatus
+from matrix.content.models import Approval, ItemStatus
+from matrix.plans.models import CalendarFeed
 from matrix.weeks import today
 from matrix.plans import ical
 from test_plans_services import make_item  # noqa: F401  (fixture)

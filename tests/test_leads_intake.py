@@ -142,7 +142,7 @@ def test_lead_routed_and_notice_queued_in_the_same_commit(app, source, make_stor
 def test_a_failing_enqueue_stores_no_lead(app, source, monkeypatch):
     def boom(lead, **kwargs):
         raise RuntimeError("outbox down")
-    monkeypatch.setattr("matrix.notifications.services.enqueue_for_lead", boom)
+    monkeypatch.setattr("matrix.leads.alerts.enqueue_for_lead", boom)
     with pytest.raises(RuntimeError):
         accept_lead(LeadInput(external_id="o-1", phone=PHONE), source=source)
     assert lead_count() == 0

@@ -11,7 +11,8 @@ from matrix.extensions import db
 from matrix.leads.models import Lead, LeadSource, RoutingRule, SourceKind
 from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import services
-from matrix.notifications.services import deliver_due, enqueue_for_lead
+from matrix.leads.alerts import enqueue_for_lead
+from matrix.notifications.services import deliver_due
 from matrix.notifications.wecom import RobotClient
 from robot_server import Busy, Error, Gone, HttpError, RateLimited, robot, webhook  # noqa: F401
 

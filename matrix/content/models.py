@@ -5,8 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.models import enum_column
-from matrix.models import Base, UTCDateTime, utcnow
+from matrix.models import Base, UTCDateTime, enum_column, utcnow
 
 
 class ContentKind(enum.StrEnum):
@@ -132,15 +131,3 @@ class ContentItem(Base):
     account: Mapped["Account | None"] = relationship()  # noqa: F821
     campaign: Mapped[Campaign | None] = relationship()
     live_session: Mapped["LiveSession | None"] = relationship()  # noqa: F821 - what a trailer announces
-
-
-class CalendarFeed(Base):
-    """A store's private iCalendar URL; only a hash of the token is kept, so it can be revoked, not read."""
-
-    __tablename__ = "calendar_feeds"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -18,7 +18,7 @@ from matrix.accounts.models import Account
 from matrix.audit import services as audit
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads import phones
+from matrix.leads import alerts, phones, routing
 from matrix.leads.models import Lead, LeadNote, LeadSource
 from matrix.leads.sources import import_source, manual_source  # noqa: F401  (callers take them from here)
 from matrix.models import utcnow
@@ -107,9 +107,6 @@ def accept_lead(data: LeadInput, *, source: LeadSource | None, actor=None,
 def stage_lead(data: LeadInput, *, source: LeadSource, actor=None, now: datetime | None = None,
                notify: bool = True) -> tuple[Lead, bool]:
     """accept_lead without the commit (the sheet import writes every row in one transaction)."""
-    from matrix.leads import routing
-    from matrix.notifications import services as notifications
-
     check_required(data)
     now = now or utcnow()
     key = dedupe_key(data)
@@ -131,7 +128,7 @@ def stage_lead(data: LeadInput, *, source: LeadSource, actor=None, now: datetime
     routing.assign_lead(lead, now=now)
     _note_duplicate_phone(lead)
     if notify:
-        notifications.enqueue_for_lead(lead)
+        alerts.enqueue_for_lead(lead)
     if actor is not None:
         audit.record(actor, "create", "lead", entity_id=lead.id, store_id=lead.store_id,
                      summary=f"Lead #{lead.id} entered ({source.kind.value})")

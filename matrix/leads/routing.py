@@ -24,7 +24,7 @@ from matrix.communities.models import Community
 from matrix.communities.services import rotation
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads import places
+from matrix.leads import alerts, places
 from matrix.leads.models import Lead, LeadStatus, RoutingRule, SourceKind
 from matrix.leads.store_index import ROUTABLE_STATUSES, StoreIndex, current_index, geodesic_m
 from matrix.models import utcnow
@@ -101,9 +101,8 @@ def reassign_lead(lead: Lead, store: Store, *, actor: User, now: datetime | None
     lead.routed_at = now or utcnow()
     audit.record(actor, "reassign", "lead", entity_id=lead.id, store_id=store.id,
                  summary=f"{store.code} {store.name}", changes=audit.diff(before, audit.snapshot(lead, AUDITED_FIELDS)))
-    from matrix.notifications import services as notifications  # the new store hears of it, in this transaction
 
-    notifications.enqueue_for_lead(lead, now=lead.routed_at)
+    alerts.enqueue_for_lead(lead, now=lead.routed_at)
     db.session.commit()
     return Routing(store.id, RoutingRule.MANUAL, lead.routing_reason, distance, lead.community_id)
 

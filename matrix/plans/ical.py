@@ -19,7 +19,8 @@ from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store
-from matrix.content.models import Approval, CalendarFeed, ContentItem, ItemStatus
+from matrix.content.models import Approval, ContentItem, ItemStatus
+from matrix.plans.models import CalendarFeed
 from matrix.plans.services import starts_at
 from matrix.stores.models import Store
 

@@ -12,32 +12,14 @@ from flask import current_app, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.routing import BuildError
 
-from matrix.chain import chain_language
+from matrix.chain import chain_language, chain_zone
 from matrix.leads.models import Lead
+from matrix.notifications.markdown import MARKDOWN_MAX_BYTES, TEXT_MAX_BYTES, fit, plain
 from matrix.regions.services import region_name
-
-# WeCom's limits: markdown content up to 4096 bytes, text content up to 2048 bytes (UTF-8).
-MARKDOWN_MAX_BYTES = 4096
-TEXT_MAX_BYTES = 2048
-FIELD_MAX_CHARS = 200
-_UNSAFE = re.compile(r"[<>\[\]()`*#_~|\\\r\n\t]+")
 
 ROUTING_LABELS = {"coordinates": _l("nearest store by location"), "district": _l("store of the district"),
                   "city": _l("store of the city"), "source": _l("the store's own account or form"),
                   "manual": _l("assigned by hand"), "unrouted": _l("not routed")}
-
-
-def plain(text: str | None, limit: int = FIELD_MAX_CHARS) -> str:
-    """One line of outside text, safe inside robot markdown."""
-    cleaned = _UNSAFE.sub(" ", str(text or "")).replace("@", "＠")
-    return " ".join(cleaned.split())[:limit]
-
-
-def _fit(content: str, max_bytes: int) -> str:
-    data = content.encode("utf-8")
-    if len(data) <= max_bytes:
-        return content
-    return data[:max_bytes - 3].decode("utf-8", errors="ignore") + "…"
 
 
 def lead_link(lead: Lead) -> str:
@@ -73,7 +55,7 @@ def distance_text(metres: float | None) -> str:
 
 
 def _received(lead: Lead) -> str:
-    zone = ZoneInfo(current_app.config["MATRIX_TIMEZONE"])
+    zone = ZoneInfo(chain_zone())
     return lead.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if lead.received_at else ""
 
 
@@ -107,7 +89,7 @@ def lead_markdown(lead: Lead, *, store_name: str, link: str) -> dict:
         ]
         if link:
             lines.append("[" + _("Open the lead") + f"]({link})")
-        return {"msgtype": "markdown", "markdown": {"content": _fit("\n".join(lines), MARKDOWN_MAX_BYTES)}}
+        return {"msgtype": "markdown", "markdown": {"content": fit("\n".join(lines), MARKDOWN_MAX_BYTES)}}
 
 
 def lead_mention(lead: Lead, *, store_name: str, mobiles: list[str]) -> dict:
@@ -115,5 +97,5 @@ def lead_mention(lead: Lead, *, store_name: str, mobiles: list[str]) -> dict:
     with chain_language():
         content = _("New lead for %(store)s (%(phone)s): please contact them soon.",
                     store=plain(store_name), phone=re.sub(r"[^0-9*]", "", lead.phone_masked or "") or _("no phone"))
-    return {"msgtype": "text", "text": {"content": _fit(content, TEXT_MAX_BYTES),
+    return {"msgtype": "text", "text": {"content": fit(content, TEXT_MAX_BYTES),
                                         "mentioned_mobile_list": list(mobiles)}}
