@@ -14,9 +14,6 @@ from matrix.auth.models import Role, User
 from matrix.stores.models import store_managers
 from matrix.communities.models import Community
 from matrix.extensions import db
-from matrix.leads.models import Lead
-from matrix.live.models import LiveSession
-from matrix.content.models import ContentItem
 from matrix.stores.models import Store
 
 HQ_ROLES = (Role.ADMIN, Role.OPERATOR)
@@ -67,31 +64,16 @@ def visible_communities(user: User) -> Select[tuple[Community]]:
     return query
 
 
-def visible_leads(user: User) -> Select[tuple[Lead]]:
-    """HQ sees every lead, unrouted ones included; a manager only leads routed to their stores."""
-    query = select(Lead)
+def visible_store_rows(user: User, model) -> Select:
+    """Rows of any store's table (leads, content items, sessions ...): HQ sees all, a manager those of their stores."""
+    query = select(model)
     if not user.is_hq:
-        query = query.where(Lead.store_id.in_(managed_store_ids(user)))
+        query = query.where(model.store_id.in_(managed_store_ids(user)))
     return query
 
 
-def visible_items(user: User) -> Select[tuple[ContentItem]]:
-    """HQ sees every store's content items; a manager sees those of the stores they run."""
-    query = select(ContentItem)
-    if not user.is_hq:
-        query = query.where(ContentItem.store_id.in_(managed_store_ids(user)))
-    return query
-
-
-def visible_sessions(user: User) -> Select[tuple[LiveSession]]:
-    """HQ sees every live session; a manager those hosted by their stores' accounts (not the brand's)."""
-    query = select(LiveSession)
-    if not user.is_hq:
-        query = query.where(LiveSession.store_id.in_(managed_store_ids(user)))
-    return query
-
-
-def _one_or_404(query: Select, model, object_id: int):
+def one_or_404(query: Select, model, object_id: int):
+    """The object of `query` with this id, or 404 (outside the user's scope looks like not there)."""
     found = db.session.scalar(query.where(model.id == object_id))
     if found is None:
         abort(404)
@@ -99,27 +81,15 @@ def _one_or_404(query: Select, model, object_id: int):
 
 
 def get_store_or_404(user: User, store_id: int, *, include_archived: bool = False) -> Store:
-    return _one_or_404(visible_stores(user, include_archived=include_archived), Store, store_id)
+    return one_or_404(visible_stores(user, include_archived=include_archived), Store, store_id)
 
 
 def get_account_or_404(user: User, account_id: int) -> Account:
-    return _one_or_404(visible_accounts(user), Account, account_id)
+    return one_or_404(visible_accounts(user), Account, account_id)
 
 
 def get_community_or_404(user: User, community_id: int) -> Community:
-    return _one_or_404(visible_communities(user), Community, community_id)
-
-
-def get_lead_or_404(user: User, lead_id: int) -> Lead:
-    return _one_or_404(visible_leads(user), Lead, lead_id)
-
-
-def get_item_or_404(user: User, item_id: int) -> ContentItem:
-    return _one_or_404(visible_items(user), ContentItem, item_id)
-
-
-def get_session_or_404(user: User, session_id: int) -> LiveSession:
-    return _one_or_404(visible_sessions(user), LiveSession, session_id)
+    return one_or_404(visible_communities(user), Community, community_id)
 
 
 def can_manage_store(user: User, store_id: int | None) -> bool:

@@ -5,7 +5,11 @@ from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale, lazy_gettext as _l
 from flask_login import current_user
 
+from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
 from matrix.auth.forms import LanguageForm
+from matrix.auth.labels import ROLE_LABELS
+from matrix.communities.labels import KIND_LABELS
+from matrix.stores.labels import GEOCODE_LABELS, STORE_STATUS_LABELS
 from matrix.auth.models import Role
 
 # (endpoint, label, roles allowed); the navigation shows only what the role may use.
@@ -25,17 +29,6 @@ NAVIGATION = [
     ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
     ("notifications.index", _l("Deliveries"), (Role.ADMIN, Role.OPERATOR)),
 ]
-
-STORE_STATUS_LABELS = {"planned": _l("Planned"), "open": _l("Open"),
-                       "closed_temporarily": _l("Closed temporarily"), "closed": _l("Closed")}
-ACCOUNT_STATUS_LABELS = {"incubating": _l("Incubating"), "active": _l("Active"), "restricted": _l("Restricted"),
-                         "banned": _l("Banned"), "retired": _l("Retired")}
-ROLE_LABELS = {"admin": _l("Admin"), "operator": _l("Operator"), "store_manager": _l("Store manager")}
-SCOPE_LABELS = {"brand": _l("Brand main account"), "store": _l("Store account")}
-KIND_LABELS = {"wecom": _l("WeCom group"), "wechat": _l("WeChat group")}
-GEOCODE_LABELS = {"manual": _l("Entered"), "geocoded": _l("Geocoded"), "missing": _l("No coordinates"),
-                  "failed": _l("Geocoding failed")}
-
 
 def nav_items() -> list[tuple[str, str, bool]]:
     if not current_user.is_authenticated:

@@ -11,7 +11,7 @@ from matrix.extensions import db
 from matrix.live.demo import add_demo_sessions
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.models import utcnow
-from matrix.permissions import visible_sessions
+from matrix.live.scoping import visible_sessions
 from matrix.content.models import ContentItem, ItemStatus
 from matrix.plans.services import starts_at as item_moment
 

@@ -10,7 +10,7 @@ from matrix.extensions import db
 from matrix.permissions import visible_stores
 from matrix.regions.services import region_name
 from matrix.stores.models import Store
-from matrix.templating import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
+from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
 
 
 def optional_id(value) -> int | None:

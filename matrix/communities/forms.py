@@ -7,7 +7,7 @@ from wtforms.validators import AnyOf, InputRequired, Length
 
 from matrix.accounts.forms import StoreFields
 from matrix.communities.models import CommunityKind
-from matrix.templating import KIND_LABELS
+from matrix.communities.labels import KIND_LABELS
 
 
 class SecretField(StringField):

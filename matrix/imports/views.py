@@ -16,7 +16,9 @@ from matrix.imports.preview import ImportPreview, parse_mapping, preview_import
 from matrix.imports.readers import BadFile, Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.permissions import hq_required
-from matrix.templating import ACCOUNT_STATUS_LABELS, KIND_LABELS, SCOPE_LABELS, STORE_STATUS_LABELS
+from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
+from matrix.communities.labels import KIND_LABELS
+from matrix.stores.labels import STORE_STATUS_LABELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

@@ -13,7 +13,8 @@ from matrix.leads.models import LeadStatus
 from matrix.leads.routing import reassign_lead
 from matrix.leads.store_index import ROUTABLE_STATUSES
 from matrix.leads.blueprint import bp, chain_tz, read_filters, render_detail
-from matrix.permissions import get_lead_or_404, get_store_or_404, hq_required, visible_stores
+from matrix.permissions import get_store_or_404, hq_required, visible_stores
+from matrix.leads.scoping import get_lead_or_404
 from matrix.stores.models import Store
 from matrix.stores.picker import SELECT_MAX, offer_stores
 

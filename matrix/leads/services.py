@@ -1,7 +1,7 @@
 """Working a lead: the status pipeline, notes, follow-ups, the inbox query and the export.
 
 Each public call that changes something is one transaction and writes an audit entry.
-Queries start from permissions.visible_leads, so a store manager never meets another
+Queries start from scoping.visible_leads, so a store manager never meets another
 store's lead here either.
 """
 import re
@@ -23,7 +23,8 @@ from matrix.leads.models import Lead, LeadNote, LeadSource, LeadStatus, RoutingR
 from matrix.leads.phones import PhoneError, decrypt_phone, protect_phone
 from matrix.leads.sources import manual_source
 from matrix.models import utcnow
-from matrix.permissions import managed_store_ids, visible_leads
+from matrix.permissions import managed_store_ids
+from matrix.leads.scoping import visible_leads
 from matrix.regions.services import region_name
 from matrix.stores.models import Store
 

@@ -17,7 +17,7 @@ from matrix.leads.blueprint import bp, chain_tz, invite_community, may_reveal, r
 from matrix.leads.forms import ConfirmForm, ExportForm, FollowUpForm, NoteForm, StatusForm
 from matrix.leads.models import Lead, LeadStatus
 from matrix.leads.phones import reveal_phone
-from matrix.permissions import get_lead_or_404
+from matrix.leads.scoping import get_lead_or_404
 from matrix.stores.picker import filter_store
 
 @bp.get("/")

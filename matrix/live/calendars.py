@@ -16,7 +16,9 @@ from matrix.accounts.models import Account, AccountScope
 from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
-from matrix.permissions import visible_items, visible_sessions, visible_stores
+from matrix.permissions import visible_stores
+from matrix.content.scoping import visible_items
+from matrix.live.scoping import visible_sessions
 from matrix.content.models import ContentItem, ContentKind, ItemStatus
 from matrix.weeks import week_days
 from matrix.stores.models import Store

@@ -8,7 +8,8 @@ from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.leads.models import Lead
 from matrix.live.models import LiveSession
-from matrix.permissions import visible_accounts, visible_sessions
+from matrix.permissions import visible_accounts
+from matrix.live.scoping import visible_sessions
 
 LEAD_WINDOW = timedelta(hours=2)  # leads that arrive soon after a session still came from it
 

@@ -17,7 +17,9 @@ from matrix.live.forms import (SESSION_STATUS_LABELS, CancelForm, ResultsForm, S
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.timing import clock
 from matrix.models import utcnow
-from matrix.permissions import get_session_or_404, visible_items, visible_sessions, visible_stores
+from matrix.permissions import visible_stores
+from matrix.content.scoping import visible_items
+from matrix.live.scoping import get_session_or_404, visible_sessions
 from matrix.content.models import ContentItem
 from matrix.weeks import (week_string)
 from matrix.stores.models import Store

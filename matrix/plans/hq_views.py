@@ -10,7 +10,8 @@ from matrix.accounts.models import Account
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
-from matrix.permissions import hq_required, visible_items
+from matrix.permissions import hq_required
+from matrix.content.scoping import visible_items
 from matrix.content.models import Approval, Campaign, ContentItem
 from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, week_label, week_string
 from matrix.plans import services, stats

@@ -14,7 +14,9 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.live.models import LiveSession
-from matrix.permissions import get_item_or_404, get_store_or_404, visible_sessions, visible_stores
+from matrix.permissions import get_store_or_404, visible_stores
+from matrix.content.scoping import get_item_or_404
+from matrix.live.scoping import visible_sessions
 from matrix.content.models import Approval, ContentItem
 from matrix.weeks import (current_week, next_week, previous_week, week_label,
                                    week_string)

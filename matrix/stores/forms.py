@@ -13,7 +13,7 @@ from matrix.extensions import db
 from matrix.regions import services as regions
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 from matrix.brands.models import Brand
-from matrix.templating import STORE_STATUS_LABELS
+from matrix.stores.labels import STORE_STATUS_LABELS
 
 # clean_store's error keys that are named differently on the form.
 ERROR_FIELDS = {"city_code": "city", "district_code": "district"}

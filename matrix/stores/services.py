@@ -9,7 +9,7 @@ from matrix.auth.models import Role, User
 from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.models import utcnow
+from matrix.models import Base, utcnow
 from matrix.regions import services as regions
 from matrix.stores.models import GeocodeStatus, Store
 from matrix.stores.values import StoreValues
@@ -98,13 +98,17 @@ def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: i
 
 
 def store_has_history(store: Store) -> bool:
-    """Anything that points at the store: accounts, groups, leads, lead sources, planned content."""
-    from matrix.leads.models import Lead, LeadSource
-    from matrix.content.models import ContentItem
+    """Anything that points at the store: accounts, groups, leads, lead sources, content, sessions ..."""
+    return any(db.session.scalar(select(exists().where(column == store.id))) for column in _store_references())
 
-    return any(db.session.scalar(select(exists().where(column == store.id)))
-               for column in (Account.store_id, Community.store_id, Lead.store_id, LeadSource.store_id,
-                              ContentItem.store_id))
+
+def _store_references() -> list:
+    """Every column that holds a store id, read from the schema so a new feature's table counts too.
+
+    Rows deleted with the store (ON DELETE CASCADE: its managers, its tags) are memberships, not history.
+    """
+    return [fk.parent for table in Base.metadata.sorted_tables for fk in table.foreign_keys
+            if fk.column.table.name == "stores" and fk.column.name == "id" and fk.ondelete != "CASCADE"]
 
 
 def delete_store(store: Store, *, actor: User, confirm_history: bool = False) -> str:

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, 
 from matrix.auth import services
 from matrix.auth.models import Role
 from matrix.errors import DomainError
-from matrix.templating import ROLE_LABELS
+from matrix.auth.labels import ROLE_LABELS
 
 
 def _digits_only(value: str | None) -> str | None:
