@@ -12,7 +12,7 @@ PACKAGE = ROOT / "matrix"
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS = [
     ("base", ["matrix.models", "matrix.extensions", "matrix.errors", "matrix.chain", "matrix.cleaning",
-              "matrix.weeks", "matrix.sandbox", "matrix.forms"]),
+              "matrix.weeks", "matrix.sandbox", "matrix.forms", "matrix.transaction"]),
     ("edges", ["matrix.geo", "matrix.regions", "matrix.wecom"]),
     ("registry", ["matrix.auth", "matrix.users", "matrix.brands", "matrix.stores", "matrix.accounts",
                   "matrix.communities", "matrix.audit", "matrix.permissions"]),
@@ -41,7 +41,9 @@ def layer_of(module: str) -> int:
     best, best_len = -1, -1
     for index, (_name, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if (module == prefix or module.startswith(prefix + ".")) and len(prefix) > best_len:
+            # "matrix" (the app factory) is one module, not the prefix of every module.
+            matches = module == prefix or (prefix != "matrix" and module.startswith(prefix + "."))
+            if matches and len(prefix) > best_len:
                 best, best_len = index, len(prefix)
     return best
 

@@ -9,7 +9,7 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.permissions import visible_stores
 from matrix.stores import services
-from matrix.stores.forms import keep_untouched_point
+from matrix.stores.values import keep_untouched_point
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 from matrix.stores.values import clean_store
 

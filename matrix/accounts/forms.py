@@ -5,55 +5,8 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from matrix.accounts.models import AccountScope, AccountStatus
-from matrix.auth.models import User
-from matrix.extensions import db
-from matrix.permissions import visible_stores
-from matrix.regions.services import region_name
-from matrix.stores.models import Store
+from matrix.forms import StoreFields, optional_id
 from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
-
-
-def optional_id(value) -> int | None:
-    """Coerce a select's value to an id; an empty choice means none."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
-
-
-class StoreFields:
-    """The store of a form: a select of the user's stores, or past a few hundred a code typed in.
-
-    matrix.stores.picker.offer_stores fills and reads them; the macro store_field shows the one that fits. The
-    store is checked against the user's scope there or by the view (404), not as an invalid choice (422).
-    """
-
-    store_id = SelectField(_l("Store"), coerce=optional_id, validate_choice=False)
-    store_code = StringField(_l("Store"), validators=[Length(max=40)])
-
-
-def city_choices(user: User) -> list[tuple[str, str]]:
-    """The cities of the user's visible stores, for a filter."""
-    codes = db.session.scalars(visible_stores(user).with_only_columns(Store.city_code).distinct())
-    return sorted((code, region_name(code)) for code in codes)
-
-
-def preselect_only_choice(field: SelectField) -> None:
-    """A manager of one store (or a chain of one brand) should not have to pick it."""
-    real = [value for value, _label in field.choices if value != ""]
-    if field.data is None and len(real) == 1:
-        field.data = real[0]
-
-
-def show_errors(form: FlaskForm, errors: dict[str, str]) -> list[str]:
-    """Put each error on its field; returns the messages no field of this form can show."""
-    unplaced = []
-    for name, message in errors.items():
-        field = getattr(form, name, None) if name else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [message]
-        else:
-            unplaced.append(message)
-    return unplaced
 
 
 class AccountForm(StoreFields, FlaskForm):
@@ -78,10 +31,6 @@ class AccountForm(StoreFields, FlaskForm):
                 "handle": self.handle.data, "display_name": self.display_name.data,
                 "profile_url": self.profile_url.data, "poi_id": self.poi_id.data,
                 "followers": self.followers.data, "status": self.status.data, "run_by": self.run_by.data}
-
-
-class DeleteForm(FlaskForm):
-    """Only the CSRF token: deleting is a POST from a confirm page."""
 
 
 class PlatformForm(FlaskForm):

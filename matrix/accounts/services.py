@@ -6,17 +6,19 @@ from matrix.accounts.models import Account, AccountScope
 from matrix.accounts.values import AccountValues
 from matrix.audit import services as audit
 from matrix.auth.models import User
-from matrix.errors import DomainError
+from matrix.errors import DomainError, FieldErrors
 from matrix.extensions import db
 
 AUDITED_FIELDS = ["platform_id", "scope", "brand_id", "store_id", "handle", "display_name", "profile_url",
                   "poi_id", "followers", "status", "run_by"]
 
 
-class InvalidAccount(DomainError):
+class InvalidAccount(FieldErrors):
+    """A record's cleaned values with errors: every field's message, so a form shows them all at once."""
+
     def __init__(self, cleaned: AccountValues):
-        super().__init__(next(iter(cleaned.errors.values())))
-        self.errors = cleaned.errors
+        super().__init__(cleaned.errors)
+        self.cleaned = cleaned
 
 
 def _columns(cleaned: AccountValues) -> dict:

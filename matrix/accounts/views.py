@@ -6,8 +6,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from matrix.accounts import platforms as platform_services, services
-from matrix.accounts.forms import (AccountForm, DeleteForm, PlatformForm, city_choices, preselect_only_choice,
-                                  show_errors)
+from matrix.accounts.forms import AccountForm, PlatformForm
+from matrix.forms import ConfirmForm, preselect_only_choice, show_error
+from matrix.stores.picker import city_choices
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.accounts.values import clean_account
 from matrix.errors import DomainError
@@ -100,12 +101,8 @@ def _save(form: AccountForm, account: Account | None = None) -> Account | None:
             return services.create_account(cleaned, actor=current_user)
         services.update_account(account, cleaned, actor=current_user)
         return account
-    except services.InvalidAccount as e:
-        errors = e.errors
     except DomainError as e:
-        errors = {e.field: e.message}
-    for message in show_errors(form, errors):
-        flash(message, "error")
+        show_error(form, e)
     return None
 
 
@@ -161,7 +158,7 @@ def edit(account_id: int):
 def delete(account_id: int):
     """Ask, then remove an account from the matrix."""
     account = get_account_or_404(current_user, account_id)
-    form = DeleteForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         handle = account.handle
         services.delete_account(account, actor=current_user)
@@ -188,8 +185,7 @@ def _save_platform(form: PlatformForm, platform: Platform | None = None) -> bool
             platform_services.update_platform(platform, **form.payload, actor=current_user)
         return True
     except DomainError as e:
-        for message in show_errors(form, {e.field: e.message}):
-            flash(message, "error")
+        show_error(form, e)
         return False
 
 

@@ -13,6 +13,7 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.stores.models import Store
 from matrix.brands.models import Brand
+from matrix.transaction import transactional
 
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 LOGO_SIDE_PX = (16, 4000)
@@ -54,6 +55,7 @@ def _snapshot(brand: Brand) -> dict:
     return {"name": brand.name, "logo": logo, "logo_mime": brand.logo_mime}
 
 
+@transactional
 def create_brand(*, name: str, actor: User, logo: bytes | None = None) -> Brand:
     """Add a brand, with an optional logo image."""
     brand = Brand(name=_clean_name(name))
@@ -67,6 +69,7 @@ def create_brand(*, name: str, actor: User, logo: bytes | None = None) -> Brand:
     return brand
 
 
+@transactional
 def update_brand(brand: Brand, *, name: str, actor: User, logo: bytes | None = None,
                  remove_logo: bool = False) -> dict:
     """Rename a brand, replace or remove its logo; returns what changed (field -> [old, new])."""

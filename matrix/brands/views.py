@@ -7,6 +7,7 @@ from matrix.brands import services
 from matrix.brands.forms import BrandForm
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.permissions import hq_required
 from matrix.brands.models import Brand
 
@@ -32,7 +33,7 @@ def new():
         try:
             brand = services.create_brand(name=form.name.data, logo=form.logo_bytes(), actor=current_user)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e, default_field="name")
         else:
             flash(_("Brand %(name)s added.", name=brand.name), "success")
             return redirect(url_for("brands.index"))
@@ -51,19 +52,13 @@ def edit(brand_id: int):
             services.update_brand(brand, name=form.name.data, logo=form.logo_bytes(),
                                   remove_logo=form.remove_logo.data, actor=current_user)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e, default_field="name")
         else:
             flash(_("Brand %(name)s saved.", name=brand.name), "success")
             return redirect(url_for("brands.index"))
     accounts = services.main_accounts([brand.id])[brand.id]
     return render_template("brands/form.html", form=form, brand=brand, accounts=accounts), \
         422 if form.is_submitted() else 200
-
-
-def _field_error(form: BrandForm, error: DomainError) -> None:
-    db.session.rollback()
-    field = form[error.field] if error.field in ("name", "logo") else form.name
-    field.errors = list(field.errors) + [error.message]
 
 
 @bp.get("/<int:brand_id>/logo")

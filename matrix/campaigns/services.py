@@ -14,6 +14,7 @@ from matrix.content.variables import CONTENT_ENV
 from matrix.content.models import (Approval, Campaign, ContentItem, ContentKind, ContentTemplate, ItemStatus,
                                     store_tags)
 from matrix.stores.models import Store
+from matrix.transaction import transactional
 
 CAMPAIGN_FIELDS = ["name", "starts_on", "ends_on", "store_scope", "scope_values", "platform_ids", "cadence",
                    "slots", "spacing_km", "requires_approval", "active"]
@@ -39,6 +40,7 @@ def campaign_values(*, name: str, starts_on: date | None, ends_on: date | None, 
             "active": bool(active)}
 
 
+@transactional
 def create_campaign(*, actor: User, **raw) -> Campaign:
     """Add a campaign (the keyword arguments are those of campaign_values)."""
     campaign = Campaign(**campaign_values(**raw), created_by_id=actor.id if actor else None)
@@ -50,6 +52,7 @@ def create_campaign(*, actor: User, **raw) -> Campaign:
     return campaign
 
 
+@transactional
 def update_campaign(campaign: Campaign, *, actor: User, **raw) -> dict:
     """Change a campaign; returns what changed (field -> [old, new])."""
     values = campaign_values(**raw)
@@ -63,6 +66,7 @@ def update_campaign(campaign: Campaign, *, actor: User, **raw) -> dict:
     return changes
 
 
+@transactional
 def delete_campaign(campaign: Campaign, *, actor: User) -> int:
     """Delete a campaign and its templates; its untouched planned items go, worked-on items stay. Returns removed."""
     items = ContentItem.__table__
@@ -104,6 +108,7 @@ def template_values(*, kind: str, topic: str, caption: str = "", script: str = "
     return out
 
 
+@transactional
 def add_template(campaign: Campaign, *, actor: User, **raw) -> ContentTemplate:
     """Add a content template at the end of the campaign's list."""
     last = db.session.scalar(select(func.max(ContentTemplate.sort_order))
@@ -117,6 +122,7 @@ def add_template(campaign: Campaign, *, actor: User, **raw) -> ContentTemplate:
     return template
 
 
+@transactional
 def update_template(template: ContentTemplate, *, actor: User, **raw) -> dict:
     """Change a template's texts; regenerate the week to update untouched items."""
     values = template_values(**raw)
@@ -131,6 +137,7 @@ def update_template(template: ContentTemplate, *, actor: User, **raw) -> dict:
     return changes
 
 
+@transactional
 def delete_template(template: ContentTemplate, *, actor: User) -> None:
     """Delete a template; items made from it keep their text."""
     db.session.execute(update(ContentItem).where(ContentItem.template_id == template.id).values(template_id=None))
@@ -140,6 +147,7 @@ def delete_template(template: ContentTemplate, *, actor: User) -> None:
     db.session.commit()
 
 
+@transactional
 def move_template(template: ContentTemplate, *, direction: int, actor: User) -> None:
     """Move a template one place up (-1) or down (+1) in its campaign's order."""
     siblings = list(db.session.scalars(select(ContentTemplate).where(
@@ -156,6 +164,7 @@ def move_template(template: ContentTemplate, *, direction: int, actor: User) -> 
     db.session.commit()
 
 
+@transactional
 def set_store_tags(store: Store, tags: str | list, *, actor: User) -> list[str]:
     """Replace a store's tags (campaigns can target stores by tag); returns the tags."""
     new = sorted({clean.clean_tag(t) for t in clean.split_list(tags)})

@@ -10,6 +10,7 @@ from matrix.campaigns.forms import CampaignForm, ConfirmForm, GenerateForm, Tags
 from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.permissions import hq_required, visible_stores
 from matrix.content import generation
 from matrix.sandbox.engine import render_text
@@ -20,18 +21,13 @@ from matrix.plans.labels import CONTENT_KIND_LABELS
 from matrix.stores.models import Store
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+# The services name the cadence as a whole; the form shows its first box.
+CAMPAIGN_FIELDS = {"cadence": "short_video"}
 
 
 @bp.context_processor
 def labels():
     return {"CONTENT_KIND_LABELS": CONTENT_KIND_LABELS}
-
-
-def _field_error(form, error: DomainError) -> None:
-    db.session.rollback()
-    name = {"cadence": "short_video"}.get(error.field, error.field)
-    field = form[name] if name in form else next(iter(form))
-    field.errors = list(field.errors) + [error.message]
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
@@ -67,7 +63,7 @@ def new():
         try:
             campaign = services.create_campaign(actor=current_user, **form.payload)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e, aliases=CAMPAIGN_FIELDS)
         else:
             flash(_("Campaign %(name)s added. Now add its content templates.", name=campaign.name), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
@@ -101,7 +97,7 @@ def edit(campaign_id: int):
         try:
             services.update_campaign(campaign, actor=current_user, **form.payload)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e, aliases=CAMPAIGN_FIELDS)
         else:
             flash(_("Campaign %(name)s saved.", name=campaign.name), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
@@ -133,7 +129,6 @@ def generate(campaign_id: int):
     try:
         report = generation.generate_week(campaign, iso_week(form.week.data), actor=current_user)
     except (DomainError, WeekError) as e:
-        db.session.rollback()
         flash(getattr(e, "message", str(e)), "error")
     else:
         flash(report.summary(), "success")
@@ -155,7 +150,7 @@ def template_new(campaign_id: int):
         try:
             template = services.add_template(campaign, actor=current_user, **form.payload)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e, aliases=CAMPAIGN_FIELDS)
         else:
             flash(_("Template %(topic)s added.", topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
@@ -176,7 +171,7 @@ def template_edit(campaign_id: int, template_id: int):
         try:
             services.update_template(template, actor=current_user, **form.payload)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e, aliases=CAMPAIGN_FIELDS)
         else:
             flash(_("Template %(topic)s saved. Regenerate a week to update its untouched items.",
                     topic=template.topic), "success")
@@ -251,7 +246,7 @@ def tags():
             try:
                 saved = services.set_store_tags(store, form.tags.data, actor=current_user)
             except DomainError as e:
-                _field_error(form, e)
+                show_error(form, e, aliases=CAMPAIGN_FIELDS)
             else:
                 flash(_("Tags of %(code)s: %(tags)s", code=store.code, tags=", ".join(saved) or "—"), "success")
                 return redirect(url_for("campaigns.tags"))

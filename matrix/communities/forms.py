@@ -5,7 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from matrix.accounts.forms import StoreFields
+from matrix.forms import StoreFields
 from matrix.communities.models import CommunityKind
 from matrix.communities.labels import KIND_LABELS
 

@@ -9,17 +9,19 @@ from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.communities.models import Community
 from matrix.communities.values import CommunityValues, check_qr_image
-from matrix.errors import DomainError
+from matrix.errors import DomainError, FieldErrors
 from matrix.extensions import db
 
 AUDITED_FIELDS = ["store_id", "name", "kind", "invite_link", "capacity", "members", "robot_webhook_url",
                   "active", "rotation_order", "qr_image"]
 
 
-class InvalidCommunity(DomainError):
+class InvalidCommunity(FieldErrors):
+    """A record's cleaned values with errors: every field's message, so a form shows them all at once."""
+
     def __init__(self, cleaned: CommunityValues):
-        super().__init__(next(iter(cleaned.errors.values())))
-        self.errors = cleaned.errors
+        super().__init__(cleaned.errors)
+        self.cleaned = cleaned
 
 
 def _check_name(values: dict, community_id: int | None = None) -> None:

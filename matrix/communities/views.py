@@ -5,12 +5,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlalchemy.orm import contains_eager, defer
 
-from matrix.accounts.forms import DeleteForm, city_choices, preselect_only_choice, show_errors
+from matrix.forms import ConfirmForm, preselect_only_choice, show_error
+from matrix.stores.picker import city_choices
 from matrix.communities import services
 from matrix.communities.forms import CommunityForm, MoveForm
 from matrix.communities.models import Community, CommunityKind
 from matrix.communities.values import MAX_QR_BYTES, check_qr_image, clean_community
-from matrix.errors import DomainError
+from matrix.errors import DomainError, FieldErrors
 from matrix.extensions import db
 from matrix.permissions import get_community_or_404, get_store_or_404, visible_communities
 from matrix.stores.models import Store
@@ -103,22 +104,21 @@ def _save(form: CommunityForm, community: Community | None = None) -> Community 
     same_store = community is not None and community.store_id == store_id
     order = community.rotation_order if same_store else services.next_rotation_order(store_id or 0)
     cleaned = clean_community(form.raw(store_id=store_id, rotation_order=order))
-    errors = cleaned.errors | qr_errors  # every problem at once, and nothing saved
-    if not errors:
-        try:
-            if community is None:
-                community = services.create_community(cleaned, actor=current_user, qr_image=qr_image)
-            else:
-                services.update_community(community, cleaned, actor=current_user, qr_image=qr_image,
-                                          keep_webhook=not form.clear_webhook.data)
-            for warning in cleaned.warnings.values():  # saved, but worth a second look
-                flash(warning, "warning")
-            return community
-        except DomainError as e:
-            errors = {e.field: e.message}
-    for message in show_errors(form, errors):
-        flash(message, "error")
-    return None
+    if errors := cleaned.errors | qr_errors:  # every problem at once, and nothing saved
+        show_error(form, FieldErrors(errors))
+        return None
+    try:
+        if community is None:
+            community = services.create_community(cleaned, actor=current_user, qr_image=qr_image)
+        else:
+            services.update_community(community, cleaned, actor=current_user, qr_image=qr_image,
+                                      keep_webhook=not form.clear_webhook.data)
+    except DomainError as e:
+        show_error(form, e)
+        return None
+    for warning in cleaned.warnings.values():  # saved, but worth a second look
+        flash(warning, "warning")
+    return community
 
 
 def _initial(community: Community) -> dict:
@@ -165,7 +165,7 @@ def edit(community_id: int):
 def delete(community_id: int):
     """Ask, then delete a group and take it out of the rotation."""
     community = get_community_or_404(current_user, community_id)
-    form = DeleteForm()
+    form = ConfirmForm()
     if form.validate_on_submit():
         name, store_id = community.name, community.store_id
         services.delete_community(community, actor=current_user)

@@ -29,6 +29,7 @@ from matrix.content.spacing import Site, place
 from matrix.weeks import monday_of, week_days, week_string
 from matrix.stores.models import Store
 from matrix.brands.models import Brand
+from matrix.transaction import transactional
 
 TEXT_FIELDS = ("topic", "caption", "script", "hashtags", "location_tag")
 COMPARED = NEW_ITEM_COLUMNS[3:]  # day, slot, kind, template, texts: what regenerating may update
@@ -85,6 +86,7 @@ def item_sequence(cadence: dict, kinds: set[str], n_days: int) -> list[tuple[str
     return [(kind, i) for _pos, _order, kind, i in sorted(items)]
 
 
+@transactional
 def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> GenerationReport:
     """Create or refresh the campaign's items of one ISO week for every in-scope store account."""
     monday = monday_of(monday)

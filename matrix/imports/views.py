@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from matrix.communities.models import mask_secret_url
+from matrix.forms import show_error
 from matrix.errors import DomainError
 from matrix.imports import headers as cols
 from matrix.imports.apply import apply_import, configured_geocoder
@@ -46,7 +47,7 @@ def upload():
             table = read_table(data, form.file.data.filename)
             _require_header(form.kind.data, table)
         except DomainError as e:
-            form.file.errors = [e.message]
+            show_error(form, e, default_field="file")
         else:
             saved = save_upload(data, filename=form.file.data.filename, kind=form.kind.data, user_id=current_user.id)
             return redirect(url_for(".preview", token=saved.token))

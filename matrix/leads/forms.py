@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from matrix.accounts.forms import StoreFields
+from matrix.forms import StoreFields
 from matrix.geo import COORD_SYSTEM_LABELS, CoordSystem
 from matrix.leads.models import LeadStatus
 from matrix.leads.phones import PhoneError, normalise_phone

@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from matrix.forms import show_error
 from matrix.errors import DomainError
 from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
@@ -36,7 +37,7 @@ def upload():
                 raise DomainError(_("No column name was recognised in the first row. The first row must hold the "
                                     "column names, such as 手机号, 姓名, 城市."))
         except DomainError as e:
-            form.file.errors = [e.message]
+            show_error(form, e, default_field="file")
         else:
             saved = save_upload(data, filename=form.file.data.filename, kind=KIND, user_id=current_user.id)
             return redirect(url_for(".preview", token=saved.token))

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matrix import geo
-from matrix.accounts.forms import preselect_only_choice, show_errors
+from matrix.forms import preselect_only_choice, show_error
 from matrix.errors import DomainError
 from matrix.leads import services
 from matrix.leads.forms import ManualLeadForm
@@ -57,8 +57,7 @@ def _save(form: ManualLeadForm):
     try:
         return services.enter_lead(_lead_input(form, store_id, point), actor=current_user, note=form.note.data)
     except DomainError as e:
-        for message in show_errors(form, {e.field: e.message}):
-            flash(message, "error")
+        show_error(form, e)
         return None
 
 

@@ -19,6 +19,7 @@ from matrix.leads.mapping import FIELDS
 from matrix.leads.models import LeadSource, SourceKind
 from matrix.leads.signatures import SCHEMES
 from matrix.stores.models import Store
+from matrix.transaction import transactional
 
 # Built-in sources for leads that do not come by webhook; their slugs are reserved.
 BUILT_IN = {"manual": SourceKind.MANUAL, "import": SourceKind.IMPORT}
@@ -53,6 +54,7 @@ def _built_in(slug: str) -> LeadSource:
     return source
 
 
+@transactional
 def create_source(*, name: str, kind: SourceKind | str, slug: str = "", secret: str = "",
                   signature_scheme: str = "", field_map: dict | None = None, store_id: int | None = None,
                   account_id: int | None = None, active: bool = True, actor) -> tuple[LeadSource, str]:
@@ -73,6 +75,7 @@ def create_source(*, name: str, kind: SourceKind | str, slug: str = "", secret: 
     return source, secret
 
 
+@transactional
 def update_source(source: LeadSource, *, name: str, signature_scheme: str = "", field_map: dict | None = None,
                   store_id: int | None = None, account_id: int | None = None, active: bool = True,
                   actor) -> LeadSource:
@@ -89,6 +92,7 @@ def update_source(source: LeadSource, *, name: str, signature_scheme: str = "", 
     return source
 
 
+@transactional
 def rotate_secret(source: LeadSource, *, actor, secret: str = "") -> str:
     """Replace the secret (the one typed in, or a new random one); the old one stops working at once."""
     if source.kind not in WEBHOOK_KINDS:

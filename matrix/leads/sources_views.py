@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.leads import sources as services
 from matrix.leads.mapping import DEFAULT_MAPS, format_field_map, parse_field_map
 from matrix.leads.models import Lead, LeadSource, RejectedDelivery
@@ -57,7 +58,7 @@ def new():
                 store_id=services.store_id_for_code(form.store_code.data), active=form.active.data,
                 actor=current_user)
         except DomainError as e:
-            _field_error(form, e)
+            show_error(form, e)
         else:
             return _show_secret(source, secret, created=True)
     return render_template("sources/form.html", form=form, source=None, defaults=_defaults(),
@@ -90,8 +91,7 @@ def edit(source_id: int):
                                    store_id=services.store_id_for_code(form.store_code.data),
                                    active=form.active.data, actor=current_user)
         except DomainError as e:
-            db.session.rollback()
-            _field_error(form, e)
+            show_error(form, e)
         else:
             flash(_("Source %(name)s saved.", name=source.name), "success")
             return redirect(url_for(".detail", source_id=source.id))
@@ -163,9 +163,3 @@ def _store_code(source: LeadSource) -> str:
     return db.session.scalar(select(Store.code).where(Store.id == source.store_id)) if source.store_id else ""
 
 
-def _field_error(form: SourceForm, error: DomainError) -> None:
-    target = getattr(form, error.field or "", None)
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        flash(error.message, "error")

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from matrix.accounts.forms import city_choices, show_errors
+from matrix.forms import show_error
+from matrix.stores.picker import city_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.exports import to_csv
@@ -43,8 +44,7 @@ def detail(lead_id: int):
 
 def _failed(lead: Lead, form, error: DomainError | None, name: str):
     if error is not None:
-        for message in show_errors(form, {error.field: error.message}):
-            flash(message, "error")
+        show_error(form, error)
     return render_detail(lead, status_code=422, **{name: form})
 
 

@@ -5,7 +5,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from matrix.accounts.forms import city_choices
+from matrix.stores.picker import city_choices
 from matrix.live import calendars
 from matrix.chain import chain_zone
 from matrix.live.blueprint import bp, chosen_week, week_links

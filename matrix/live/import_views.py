@@ -11,6 +11,7 @@ from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from matrix.chain import chain_zone
+from matrix.forms import show_error
 from matrix.errors import DomainError
 from matrix.imports.exports import to_csv, to_xlsx
 from matrix.imports.readers import Table, read_table
@@ -63,7 +64,7 @@ def import_upload():
             data = form.file.data.read()
             importer.check_table(read_table(data, form.file.data.filename))
         except DomainError as e:
-            form.file.errors = [e.message]
+            show_error(form, e, default_field="file")
         else:
             saved = save_upload(data, filename=form.file.data.filename, kind=importer.KIND, user_id=current_user.id)
             return redirect(url_for(".import_preview", token=saved.token))
@@ -110,10 +111,7 @@ def import_confirm(token: str):
     try:
         report = importer.schedule_preview(preview, actor=current_user, accept_nearby=form.accept_nearby.data)
     except DomainError as e:
-        if e.field == "accept_nearby":
-            form.accept_nearby.errors = [e.message]
-        else:
-            flash(e.message, "error")
+        show_error(form, e)
         return _preview(upload, preview, form, 422)
     if not report.ok:  # someone booked a clashing session between the check and the write
         flash(_("Another session was booked meanwhile, so nothing was scheduled. Check the new preview."), "error")

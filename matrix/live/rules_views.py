@@ -4,8 +4,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from matrix.errors import DomainError, field_errors
+from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.rules_forms import TEXT_FIELDS, RuleForm, SettingsForm
 from matrix.live.settings import live_settings, save_rule, update_settings
@@ -55,8 +56,7 @@ def rule_edit(rule_id: int):
 
 def _rule_page(rule: TrailerRule | None):
     form = RuleForm.for_rule(rule) if request.method == "GET" else RuleForm()
-    errors: dict[str, str] = {}
-    preview = None
+    preview, refused = None, False
     if form.validate_on_submit():
         if request.form.get("action") == "preview":
             preview = _preview(form)
@@ -64,16 +64,16 @@ def _rule_page(rule: TrailerRule | None):
             try:
                 saved = save_rule(rule, form.values(), actor=current_user)
             except DomainError as e:
-                db.session.rollback()
-                errors[e.field if e.field in form or e.field == "offsets" else "form"] = e.message
+                refused = True
+                show_error(form, e, aliases={"offsets": "steps"})
                 if e.field in TEXT_FIELDS:  # show the marked lines too
                     preview = _preview(form)
             else:
                 flash(_("Trailer rule %(name)s saved. It applies to sessions scheduled or moved from now on.",
                         name=saved.name), "success")
                 return redirect(url_for(".rules"))
-    status = 422 if request.method == "POST" and (form.errors or errors) else 200
-    return render_template("live/rules_form.html", form=form, rule=rule, errors=errors, preview=preview,
+    status = 422 if request.method == "POST" and (form.errors or refused) else 200
+    return render_template("live/rules_form.html", form=form, rule=rule, preview=preview,
                            variables=TRAILER_VARIABLES), status
 
 
@@ -91,17 +91,17 @@ def settings():
     form = SettingsForm() if request.method == "POST" else SettingsForm(formdata=None, data={
         "nearby_km": f"{row.nearby_km:g}", "quiet_start": row.quiet_start, "quiet_end": row.quiet_end,
         "evening_slot": row.evening_slot})
-    errors: dict[str, str] = {}
+    refused = False
     if form.validate_on_submit():
         try:
             update_settings({name: (form[name].data or "").strip() for name in
                              ("nearby_km", "quiet_start", "quiet_end", "evening_slot")}, actor=current_user)
         except DomainError as e:
-            db.session.rollback()
-            errors.update({name if name in form else "form": message for name, message in field_errors(e).items()})
+            refused = True
+            show_error(form, e)
         else:
             flash(_("Live settings saved. New trailer times follow them; existing ones move when their session "
                     "is moved."), "success")
             return redirect(url_for(".rules"))
-    status = 422 if request.method == "POST" and (form.errors or errors) else 200
-    return render_template("live/settings.html", form=form, errors=errors), status
+    status = 422 if request.method == "POST" and (form.errors or refused) else 200
+    return render_template("live/settings.html", form=form), status

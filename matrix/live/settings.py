@@ -12,6 +12,7 @@ from matrix.extensions import db
 from matrix.live.models import DEFAULT_STEPS, LiveSettings, TrailerRule
 from matrix.live.timing import clock, in_quiet_hours, parse_clock, parse_offset
 from matrix.sandbox.engine import compile_text
+from matrix.transaction import transactional
 
 SETTINGS_FIELDS = ["nearby_km", "quiet_start", "quiet_end", "evening_slot"]
 RULE_FIELDS = ["name", "is_default", "steps", "sibling_km", "max_siblings", "other_platforms", "topic", "caption",
@@ -40,6 +41,7 @@ def _km(value, *, field: str, limit: float = 100.0) -> float:
     return km
 
 
+@transactional
 def update_settings(values: dict, *, actor: User) -> LiveSettings:
     """Change the nearby distance and quiet hours; the evening slot must lie outside the quiet hours."""
     row = live_settings()
@@ -139,6 +141,7 @@ def clean_rule(values: dict) -> dict:
     return cleaned
 
 
+@transactional
 def save_rule(rule: TrailerRule | None, values: dict, *, actor: User) -> TrailerRule:
     """Create or change a rule. Sessions already scheduled keep their trailers until they are moved."""
     cleaned = clean_rule(values)

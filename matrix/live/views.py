@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from matrix.accounts.forms import city_choices, show_errors
+from matrix.forms import show_error
+from matrix.stores.picker import city_choices
 from matrix.chain import chain_zone
-from matrix.errors import DomainError, field_errors
+from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import calendars, services, suggestions
 from matrix.live.blueprint import bp, chosen_week, week_links
@@ -39,12 +40,6 @@ def index():
     return render_template("live/index.html", page=page, trailers=calendars.trailer_counts(s.id for s in page.items),
                            cities=city_choices(current_user), my_stores=my_stores, statuses=list(SessionStatus),
                            **week_links(monday))
-
-
-def _failed(form, error: DomainError) -> None:
-    """A field's message goes next to it; anything else is flashed."""
-    for message in show_errors(form, field_errors(error)):
-        flash(message, "error")
 
 
 def _book(form: SessionForm, session: LiveSession | None):
@@ -85,7 +80,7 @@ def _save(form: SessionForm, session: LiveSession | None, capped: bool):
     except services.ScheduleConflict as conflict:
         return _session_form_page(form, session, capped=capped, conflict=conflict, status=422)
     except DomainError as e:
-        _failed(form, e)
+        show_error(form, e)
         return _session_form_page(form, session, capped=capped, status=422)
     flash((_("Session scheduled.") if session is None else _("Session changed.")) + " " + report.summary(), "success")
     if report.too_late:  # say why a trailer the rule wants is missing (its time had passed)
@@ -196,7 +191,7 @@ def cancel(session_id: int):
             flash(_("Session cancelled.") + " " + report.summary(), "success")
             return redirect(url_for("live.detail", session_id=session.id))
         except DomainError as e:
-            _failed(form, e)
+            show_error(form, e)
             status = 422
     counts = {}
     for item_status in db.session.scalars(select(ContentItem.status).where(ContentItem.session_id == session.id)):
@@ -234,6 +229,6 @@ def results(session_id: int):
             flash(_("Results saved."), "success")
             return redirect(url_for("live.detail", session_id=session.id))
         except DomainError as e:
-            _failed(form, e)
+            show_error(form, e)
     return _detail_page(session, 422, results_form=form)
 

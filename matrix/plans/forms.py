@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from matrix.accounts.forms import optional_id
+from matrix.forms import optional_id
 from matrix.content.models import ContentItem, ContentKind
 from matrix.weeks import week_days
 from matrix.plans.labels import CONTENT_KIND_LABELS

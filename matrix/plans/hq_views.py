@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from matrix.accounts.forms import city_choices
+from matrix.stores.picker import city_choices
 from matrix.accounts.models import Account
 from matrix.errors import DomainError
 from matrix.extensions import db

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from matrix.accounts.forms import city_choices, show_errors
+from matrix.forms import show_error
+from matrix.stores.picker import city_choices
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.chain import chain_zone
 from matrix.errors import DomainError
@@ -96,11 +97,6 @@ def item(item_id: int):
     return _item_page(get_item_or_404(current_user, item_id))
 
 
-def _failed(form, error: DomainError) -> None:
-    for message in show_errors(form, {error.field: error.message}):
-        flash(message, "error")
-
-
 @bp.post("/items/<int:item_id>/edit")
 @login_required
 def edit_item(item_id: int):
@@ -113,7 +109,7 @@ def edit_item(item_id: int):
             flash(_("Item saved."), "success")
             return redirect(week_url(item))
         except DomainError as e:
-            _failed(form, e)
+            show_error(form, e)
     return _item_page(item, 422, text_form=form)
 
 
@@ -132,7 +128,7 @@ def move_item(item_id: int):
             flash(_("Item moved."), "success")
             return redirect(week_url(item))
         except DomainError as e:
-            _failed(form, e)
+            show_error(form, e)
     return _item_page(item, 422, move_form=form)
 
 
@@ -150,7 +146,7 @@ def item_status(item_id: int):
             return redirect(request.form.get("back") == "week" and week_url(item)
                             or url_for("plans.item", item_id=item.id))
         except DomainError as e:
-            _failed(form, e)
+            show_error(form, e)
     return _item_page(item, 422, status_form=form)
 
 
@@ -187,7 +183,7 @@ def new_item(store_id: int, week: str):
                   else _("Item added."), "success")
             return redirect(week_url(item))
         except DomainError as e:
-            _failed(form, e)
+            show_error(form, e)
     status = 200 if request.method == "GET" else 422
     return render_template("plans/new_item.html", store=store, form=form, week=week_string(monday),
                            label=week_label(monday)), status

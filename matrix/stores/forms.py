@@ -11,14 +11,12 @@ from matrix import geo
 from matrix.auth.models import Role, User
 from matrix.extensions import db
 from matrix.regions import services as regions
-from matrix.stores.models import GeocodeStatus, Store, StoreStatus
+from matrix.stores.models import Store, StoreStatus
 from matrix.brands.models import Brand
 from matrix.stores.labels import STORE_STATUS_LABELS
 
 # clean_store's error keys that are named differently on the form.
 ERROR_FIELDS = {"city_code": "city", "district_code": "district"}
-# Prefilled coordinates come back through another system; below this they were not edited.
-ROUND_TRIP_DEGREES = 1e-6
 # AMap's and Baidu's point pickers copy "lon,lat" as one string.
 PASTED_PAIR = re.compile(r"^(-?\d+(?:\.\d+)?)\s*[,，\s]\s*(-?\d+(?:\.\d+)?)$")
 
@@ -66,14 +64,6 @@ class StoreForm(FlaskForm):
             raw["lon"], raw["lat"] = pair.groups()  # both pasted into the longitude box
         return raw
 
-    def add_error(self, name: str | None, message: str) -> None:
-        """Show a message next to a field, or above the form when no field fits."""
-        name = ERROR_FIELDS.get(name or "", name)
-        if name and name in self:
-            self[name].errors = list(self[name].errors) + [message]
-        else:
-            self.form_errors.append(message)
-
 
 def store_form_data(store: Store, system: geo.CoordSystem) -> dict:
     """Form values of a saved store, its point shown in `system`."""
@@ -86,20 +76,6 @@ def store_form_data(store: Store, system: geo.CoordSystem) -> dict:
         point = geo.from_wgs84(store.lon, store.lat, system)
         data.update(lon=f"{point.lon:.6f}", lat=f"{point.lat:.6f}")
     return data
-
-
-def keep_untouched_point(store: Store, values: dict) -> None:
-    """Coordinates sent back as prefilled are not an edit: keep the stored point exactly.
-
-    A geocoded point left alone stays "geocoded" (or is found again for a new address).
-    """
-    if values.get("lon") is None or not store.has_point:
-        return
-    if abs(values["lon"] - store.lon) < ROUND_TRIP_DEGREES and abs(values["lat"] - store.lat) < ROUND_TRIP_DEGREES:
-        if store.geocode_status == GeocodeStatus.GEOCODED:
-            values.update(lon=None, lat=None)
-        else:
-            values.update(lon=store.lon, lat=store.lat)
 
 
 class DeleteStoreForm(FlaskForm):

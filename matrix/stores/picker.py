@@ -4,7 +4,7 @@ A store manager runs a handful of stores: a <select> lists them. HQ of a chain o
 thousands of <option>s, so past SELECT_MAX stores the store is typed by its code into an input with a <datalist>
 of at most SELECT_MAX suggestions, and the code is looked up here among the stores the user may pick. No
 JavaScript: the browser shows the suggestions, the server checks the code. The fields are
-matrix.accounts.forms.StoreFields; templates/_macros/forms.html draws them (store_field, store_filter).
+matrix.forms.StoreFields; templates/_macros/forms.html draws them (store_field, store_filter).
 """
 from functools import cached_property
 
@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.permissions import visible_stores
+from matrix.regions.services import region_name
 from matrix.stores.models import Store
 
 SELECT_MAX = 200  # stores a <select> may list; past it, a code input with at most this many suggestions
@@ -165,3 +166,9 @@ def filter_store(user: User, args) -> StoreFilter:
     if store is None:
         return StoreFilter(user, store_id=NO_STORE, code=code, error=unknown_code(code))
     return StoreFilter(user, store=store, store_id=store.id)
+
+
+def city_choices(user: User) -> list[tuple[str, str]]:
+    """The cities of the user's visible stores, for a filter."""
+    codes = db.session.scalars(visible_stores(user).with_only_columns(Store.city_code).distinct())
+    return sorted((code, region_name(code)) for code in codes)

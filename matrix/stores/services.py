@@ -1,4 +1,6 @@
 """Create, change and retire stores. Each public call is one transaction."""
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
@@ -7,22 +9,32 @@ from matrix.accounts.models import Account
 from matrix.audit import services as audit
 from matrix.auth.models import Role, User
 from matrix.communities.models import Community
-from matrix.errors import DomainError
+from matrix.errors import DomainError, FieldErrors
 from matrix.extensions import db
 from matrix.models import Base, utcnow
 from matrix.regions import services as regions
 from matrix.stores.models import GeocodeStatus, Store
-from matrix.stores.values import StoreValues
+from matrix.stores.values import StoreValues, clean_store, keep_untouched_point
+from matrix.transaction import transactional
 
 AUDITED_FIELDS = ["code", "name", "brand_id", "city_code", "district_code", "address", "lon", "lat",
                   "service_radius_km", "status", "opened_on", "phone", "geocode_status"]
 
 
-class InvalidStore(DomainError):
+@dataclass
+class StoreEdit:
+    """What a saved store form changed, and the values worth a second look."""
+
+    changes: dict
+    warnings: list[str]
+
+
+class InvalidStore(FieldErrors):
+    """A record's cleaned values with errors: every field's message, so a form shows them all at once."""
+
     def __init__(self, cleaned: StoreValues):
-        first = next(iter(cleaned.errors.values()))
-        super().__init__(first)
-        self.errors = cleaned.errors
+        super().__init__(cleaned.errors)
+        self.cleaned = cleaned
 
 
 def address_query(city_code: str, district_code: str | None, address: str) -> str:
@@ -51,9 +63,10 @@ def locate(values: dict, geocoder: "geo.Geocoder | None") -> None:
     values.update(lon=point.lon, lat=point.lat, geocode_status=GeocodeStatus.GEOCODED)
 
 
+@transactional
 def create_store(cleaned: StoreValues, *, actor: User, brand_id: int | None = None,
-                 geocoder: "geo.Geocoder | None" = None) -> Store:
-    """Add a store from cleaned values; the code must be new."""
+                 manager_ids: list[int] | None = None, geocoder: "geo.Geocoder | None" = None) -> Store:
+    """Add a store from cleaned values, with its managers; the code must be new."""
     if cleaned.errors:
         raise InvalidStore(cleaned)
     values = dict(cleaned.values)
@@ -65,13 +78,41 @@ def create_store(cleaned: StoreValues, *, actor: User, brand_id: int | None = No
     db.session.flush()
     audit.record(actor, "create", "store", entity_id=store.id, store_id=store.id,
                  summary=f"{store.code} {store.name}", changes=audit.snapshot(store, AUDITED_FIELDS))
+    if manager_ids:
+        _assign_managers(store, manager_ids, actor=actor)
     db.session.commit()
     return store
 
 
+@transactional
 def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: int | None = None,
-                 geocoder: "geo.Geocoder | None" = None) -> dict:
-    """Change a store; returns what changed (field -> [old, new])."""
+                 manager_ids: list[int] | None = None, geocoder: "geo.Geocoder | None" = None) -> dict:
+    """Change a store (and its managers, unless `manager_ids` is None); returns what changed (field -> [old, new])."""
+    changes = _apply(store, cleaned, actor=actor, brand_id=brand_id, geocoder=geocoder)
+    if manager_ids is not None:
+        _assign_managers(store, manager_ids, actor=actor)
+    db.session.commit()
+    return changes
+
+
+@transactional
+def edit_store(store: Store, raw: dict, *, actor: User, brand_id: int | None = None,
+               manager_ids: list[int] | None = None, geocoder: "geo.Geocoder | None" = None) -> StoreEdit:
+    """Save the store form. HQ may change everything; a store's manager neither its code, city, brand nor managers."""
+    if not actor.is_hq:
+        raw = {**raw, "code": store.code, "city": store.city_code}
+        brand_id, manager_ids = store.brand_id, None
+    cleaned = clean_store(raw)
+    keep_untouched_point(store, cleaned.values)
+    changes = _apply(store, cleaned, actor=actor, brand_id=brand_id, geocoder=geocoder)
+    if manager_ids is not None:
+        changes |= _assign_managers(store, manager_ids, actor=actor)
+    db.session.commit()
+    return StoreEdit(changes=changes, warnings=list(cleaned.warnings.values()))
+
+
+def _apply(store: Store, cleaned: StoreValues, *, actor: User, brand_id: int | None,
+           geocoder: "geo.Geocoder | None") -> dict:
     if cleaned.errors:
         raise InvalidStore(cleaned)
     values = dict(cleaned.values)
@@ -93,7 +134,6 @@ def update_store(store: Store, cleaned: StoreValues, *, actor: User, brand_id: i
     if changes:
         audit.record(actor, "update", "store", entity_id=store.id, store_id=store.id,
                      summary=f"{store.code} {store.name}", changes=changes)
-    db.session.commit()
     return changes
 
 
@@ -111,6 +151,7 @@ def _store_references() -> list:
             if fk.column.table.name == "stores" and fk.column.name == "id" and fk.ondelete != "CASCADE"]
 
 
+@transactional
 def delete_store(store: Store, *, actor: User, confirm_history: bool = False) -> str:
     """Delete a store without history; archive one with history once confirmed.
 
@@ -133,6 +174,7 @@ def delete_store(store: Store, *, actor: User, confirm_history: bool = False) ->
     return "deleted"
 
 
+@transactional
 def restore_store(store: Store, *, actor: User) -> None:
     """Bring an archived store back into the lists."""
     store.archived_at = None
@@ -140,16 +182,23 @@ def restore_store(store: Store, *, actor: User) -> None:
     db.session.commit()
 
 
+@transactional
 def set_managers(store: Store, user_ids: list[int], *, actor: User) -> None:
     """Replace the store's managers; only store-manager accounts qualify."""
+    _assign_managers(store, user_ids, actor=actor)
+    db.session.commit()
+
+
+def _assign_managers(store: Store, user_ids: list[int], *, actor: User) -> dict:
     users = db.session.scalars(select(User).where(User.id.in_(user_ids), User.role == Role.STORE_MANAGER)).all() if user_ids else []
     before = sorted(u.username for u in store.managers)
     store.managers = list(users)
     after = sorted(u.username for u in users)
-    if before != after:
-        audit.record(actor, "update", "store", entity_id=store.id, store_id=store.id,
-                     summary=f"{store.code} managers", changes={"managers": [before, after]})
-    db.session.commit()
+    if before == after:
+        return {}
+    audit.record(actor, "update", "store", entity_id=store.id, store_id=store.id,
+                 summary=f"{store.code} managers", changes={"managers": [before, after]})
+    return {"managers": [before, after]}
 
 
 def count_stores() -> int:

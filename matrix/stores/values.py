@@ -11,7 +11,7 @@ from matrix import geo
 from matrix.cleaning import CleanedValues
 from matrix.errors import DomainError
 from matrix.regions import services as regions
-from matrix.stores.models import StoreStatus
+from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 
 STATUS_WORDS = {
     "planned": StoreStatus.PLANNED, "筹备": StoreStatus.PLANNED, "筹备中": StoreStatus.PLANNED,
@@ -143,3 +143,21 @@ def _rough_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     import math
     dx = (a[0] - b[0]) * 111.32 * math.cos(math.radians((a[1] + b[1]) / 2))
     return math.hypot(dx, (a[1] - b[1]) * 110.57)
+
+
+# Prefilled coordinates come back through another system; below this they were not edited.
+ROUND_TRIP_DEGREES = 1e-6
+
+
+def keep_untouched_point(store: Store, values: dict) -> None:
+    """Coordinates sent back as prefilled are not an edit: keep the stored point exactly.
+
+    A geocoded point left alone stays "geocoded" (or is found again for a new address).
+    """
+    if values.get("lon") is None or not store.has_point:
+        return
+    if abs(values["lon"] - store.lon) < ROUND_TRIP_DEGREES and abs(values["lat"] - store.lat) < ROUND_TRIP_DEGREES:
+        if store.geocode_status == GeocodeStatus.GEOCODED:
+            values.update(lon=None, lat=None)
+        else:
+            values.update(lon=store.lon, lat=store.lat)

@@ -15,9 +15,10 @@ from matrix.extensions import db
 from matrix.permissions import get_store_or_404, hq_required, visible_accounts, visible_communities, visible_stores
 from matrix.regions import services as regions
 from matrix.stores import services
-from matrix.stores.forms import ActionForm, DeleteStoreForm, StoreForm, keep_untouched_point, store_form_data
+from matrix.forms import show_error
+from matrix.stores.forms import ERROR_FIELDS, ActionForm, DeleteStoreForm, StoreForm, store_form_data
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
-from matrix.stores.values import StoreValues, clean_store
+from matrix.stores.values import clean_store
 
 bp = Blueprint("stores", __name__, url_prefix="/stores")
 
@@ -102,12 +103,13 @@ def new():
     form.fill_choices()
     if form.validate_on_submit():
         cleaned = clean_store(form.raw())
-        ok, store = _try_save(form, cleaned, lambda: services.create_store(
-            cleaned, actor=current_user, brand_id=form.brand_id.data or None, geocoder=current_geocoder()))
-        if ok:
-            if form.managers.data:
-                services.set_managers(store, form.managers.data, actor=current_user)
-            _flash_saved(store, cleaned, _("Store %(code)s added.", code=store.code))
+        try:
+            store = services.create_store(cleaned, actor=current_user, brand_id=form.brand_id.data or None,
+                                          manager_ids=form.managers.data or [], geocoder=current_geocoder())
+        except DomainError as e:
+            _show_error(form, e)
+        else:
+            _flash_saved(store, list(cleaned.warnings.values()), _("Store %(code)s added.", code=store.code))
             return redirect(url_for("stores.detail", store_id=store.id))
     return _render_form(form, None), 422 if form.is_submitted() else 200
 
@@ -122,42 +124,30 @@ def edit(store_id: int):
         del form.managers, form.brand_id
     form.fill_choices()
     if form.validate_on_submit():
-        raw = form.raw()
-        if not current_user.is_hq:
-            raw.update(code=store.code, city=store.city_code)  # HQ owns the code and the city
-        cleaned = clean_store(raw)
-        keep_untouched_point(store, cleaned.values)
-        brand_id = (form.brand_id.data or None) if current_user.is_hq else store.brand_id
-        ok, changes = _try_save(form, cleaned, lambda: services.update_store(
-            store, cleaned, actor=current_user, brand_id=brand_id, geocoder=current_geocoder()))
-        if ok:
-            if current_user.is_hq and sorted(form.managers.data or []) != sorted(u.id for u in store.managers):
-                services.set_managers(store, form.managers.data or [], actor=current_user)
-            message = _("Store %(code)s saved.", code=store.code) if changes else _("Nothing changed.")
-            _flash_saved(store, cleaned, message)
+        hq = current_user.is_hq
+        try:
+            saved = services.edit_store(store, form.raw(), actor=current_user,
+                                        brand_id=(form.brand_id.data or None) if hq else None,
+                                        manager_ids=(form.managers.data or []) if hq else None,
+                                        geocoder=current_geocoder())
+        except DomainError as e:
+            _show_error(form, e)
+        else:
+            message = _("Store %(code)s saved.", code=store.code) if saved.changes else _("Nothing changed.")
+            _flash_saved(store, saved.warnings, message)
             return redirect(url_for("stores.detail", store_id=store.id))
     return _render_form(form, store), 422 if form.is_submitted() else 200
 
 
-def _try_save(form: StoreForm, cleaned: StoreValues, save) -> tuple[bool, object]:
-    """Run `save` on clean values; put clean_store's and the service's messages on the form."""
-    if "city_code" in cleaned.values:
-        form.city.data = cleaned.values["city_code"]  # a typed city name shows as the matching option
-    for name, message in cleaned.errors.items():
-        form.add_error(name, message)
-    if cleaned.errors:
-        return False, None
-    try:
-        return True, save()
-    except DomainError as e:
-        db.session.rollback()
-        form.add_error(e.field, e.message)
-        return False, None
+def _show_error(form: StoreForm, error: DomainError) -> None:
+    if isinstance(error, services.InvalidStore) and "city_code" in error.cleaned.values:
+        form.city.data = error.cleaned.values["city_code"]  # a typed city name shows as the matching option
+    show_error(form, error, aliases=ERROR_FIELDS)
 
 
-def _flash_saved(store: Store, cleaned: StoreValues, message: str) -> None:
+def _flash_saved(store: Store, warnings: list[str], message: str) -> None:
     flash(message, "success")
-    for warning in cleaned.warnings.values():
+    for warning in warnings:
         flash(warning, "warning")
     if store.geocode_status == GeocodeStatus.FAILED:
         flash(_("The address could not be placed on the map: %(error)s Enter the coordinates by hand.",
@@ -183,8 +173,7 @@ def delete(store_id: int):
         try:
             result = services.delete_store(store, actor=current_user, confirm_history=form.confirm_history.data)
         except DomainError as e:
-            db.session.rollback()
-            form.confirm_history.errors = [e.message]
+            show_error(form, e, default_field="confirm_history")
         else:
             if result == "archived":
                 flash(_("Store %(code)s archived; its history is kept.", code=store.code), "success")

@@ -9,6 +9,7 @@ from matrix.auth.models import LoginAttempt, Role, User
 from matrix.stores.models import store_managers
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.permissions import role_required
 from matrix.stores.models import Store
 from matrix.users.forms import AccountForm, NewUserForm, UserForm
@@ -64,10 +65,7 @@ def index():
 
 def _refuse(form, error: DomainError, template: str, **context):
     """Show a service's refusal next to its field (or on top) and keep what was typed."""
-    if error.field and error.field in form:
-        form[error.field].errors = list(form[error.field].errors) + [error.message]
-    else:
-        flash(error.message, "error")
+    show_error(form, error)
     return render_template(template, form=form, **context), 422
 
 
