@@ -13,6 +13,7 @@ from matrix.imports import headers as cols
 from matrix.imports.apply import apply_import, configured_geocoder
 from matrix.imports.exports import export_table, template_table, to_csv, to_xlsx
 from matrix.imports.forms import ConfirmForm, DiscardForm, UploadForm
+from matrix.imports.confirming import confirm_preview
 from matrix.imports.preview import ImportPreview, parse_mapping, preview_import
 from matrix.imports.readers import BadFile, Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
@@ -74,18 +75,13 @@ def confirm(token: str):
         abort(400)
     preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.form),
                        filename=upload.filename)
-    if not preview.ok:
-        flash(_("The file has errors, so nothing was imported. Fix them and upload the file again."), "error")
-        return _render_preview(upload, table, preview, status=422)
-    if form.fingerprint.data != preview.fingerprint():
-        flash(_("The data changed since the preview. Check the new preview and confirm again."), "warning")
-        return _render_preview(upload, table, preview, status=409)
-    try:
-        counts = apply_import(preview, current_user, geocoder=configured_geocoder())
-    except DomainError as e:
-        flash(e.message, "error")
-        return _render_preview(upload, table, preview, status=422)
-    discard_upload(token)
+    confirmed = confirm_preview(
+        preview, form, token=token, write=lambda: apply_import(preview, current_user, geocoder=configured_geocoder()),
+        has_errors=_("The file has errors, so nothing was imported. Fix them and upload the file again."),
+        changed=_("The data changed since the preview. Check the new preview and confirm again."))
+    if not confirmed.ok:
+        return _render_preview(upload, table, preview, status=confirmed.status)
+    counts = confirmed.result
     flash(_("Imported %(file)s: %(new)d new, %(changed)d changed, %(unchanged)d unchanged.", file=upload.filename,
             new=counts["new"], changed=counts["changed"], unchanged=counts["unchanged"]), "success")
     return redirect(url_for(".index"))

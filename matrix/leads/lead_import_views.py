@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from matrix.forms import show_error
 from matrix.errors import DomainError
+from matrix.imports.confirming import confirm_preview
 from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.leads.lead_import import (COLUMNS, ERROR, LeadImportPreview, apply_lead_import, guess_mapping,
@@ -62,18 +63,13 @@ def confirm(token: str):
     if not form.validate_on_submit():
         abort(400)
     preview = _preview(upload, table, request.form)
-    if not preview.ok:
-        flash(_("The file has errors, so nothing was imported. Fix them and upload the file again."), "error")
-        return _render(upload, preview, form, status=422)
-    if form.fingerprint.data != preview.fingerprint():
-        flash(_("The data changed since the preview. Check the new preview and confirm again."), "warning")
-        return _render(upload, preview, form, status=409)
-    try:
-        counts = apply_lead_import(preview, current_user, notify=form.notify.data)
-    except DomainError as e:
-        flash(e.message, "error")
-        return _render(upload, preview, form, status=422)
-    discard_upload(token)
+    confirmed = confirm_preview(
+        preview, form, token=token, write=lambda: apply_lead_import(preview, current_user, notify=form.notify.data),
+        has_errors=_("The file has errors, so nothing was imported. Fix them and upload the file again."),
+        changed=_("The data changed since the preview. Check the new preview and confirm again."))
+    if not confirmed.ok:
+        return _render(upload, preview, form, status=confirmed.status)
+    counts = confirmed.result
     flash(_("Imported %(file)s: %(new)d new leads, %(duplicate)d imported before.", file=upload.filename,
             new=counts["new"], duplicate=counts["duplicate"]), "success")
     return redirect(url_for("sources.index"))

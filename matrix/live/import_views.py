@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired
 from matrix.chain import chain_zone
 from matrix.forms import show_error
 from matrix.errors import DomainError
+from matrix.imports.confirming import PreviewOutdated, confirm_preview
 from matrix.imports.exports import to_csv, to_xlsx
 from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
@@ -102,22 +103,15 @@ def import_confirm(token: str):
     if not form.validate_on_submit():
         abort(400)
     preview = importer.preview_session_import(table, actor=current_user, filename=upload.filename)
-    if not preview.ok:
-        flash(_("The file has errors, so nothing was scheduled. Fix them and upload the file again."), "error")
-        return _preview(upload, preview, form, 422)
-    if form.fingerprint.data != preview.fingerprint():
-        flash(_("The sessions changed since the preview. Check the new preview and confirm again."), "warning")
-        return _preview(upload, preview, form, 409)
-    try:
-        report = importer.schedule_preview(preview, actor=current_user, accept_nearby=form.accept_nearby.data)
-    except DomainError as e:
-        show_error(form, e)
-        return _preview(upload, preview, form, 422)
-    if not report.ok:  # someone booked a clashing session between the check and the write
-        flash(_("Another session was booked meanwhile, so nothing was scheduled. Check the new preview."), "error")
-        return _preview(upload, importer.preview_session_import(table, actor=current_user, filename=upload.filename),
-                        form, 409)
-    discard_upload(token)
+    confirmed = confirm_preview(
+        preview, form, token=token, write=lambda: _schedule(preview, accept_nearby=form.accept_nearby.data),
+        has_errors=_("The file has errors, so nothing was scheduled. Fix them and upload the file again."),
+        changed=_("The sessions changed since the preview. Check the new preview and confirm again."))
+    if confirmed.status == 409:  # show what is there now
+        preview = importer.preview_session_import(table, actor=current_user, filename=upload.filename)
+    if not confirmed.ok:
+        return _preview(upload, preview, form, confirmed.status)
+    report = confirmed.result
     trailers = report.trailers
     message = _("%(file)s: %(n)d live sessions scheduled with %(trailers)d trailers.", file=upload.filename,
                 n=len(report.sessions), trailers=trailers.added)
@@ -129,6 +123,14 @@ def import_confirm(token: str):
     first = min((s.starts_at for s in report.sessions), default=None)
     week = week_string(local_day(first, chain_zone())) if first else None
     return redirect(url_for("live.index", week=week))
+
+
+def _schedule(preview: importer.SessionImportPreview, *, accept_nearby: bool):
+    report = importer.schedule_preview(preview, actor=current_user, accept_nearby=accept_nearby)
+    if not report.ok:  # someone booked a clashing session between the check and the write
+        raise PreviewOutdated(_("Another session was booked meanwhile, so nothing was scheduled. "
+                                "Check the new preview."))
+    return report
 
 
 @bp.post("/import/<token>/discard")

@@ -151,10 +151,13 @@ def approval_required(store: Store, platform_id: int, day: date) -> bool:
     return False
 
 
-def add_item(store: Store, *, actor: User, account_id: int, day: date, slot: str, kind: str,
-             topic: str, caption: str = "", script: str = "", hashtags: str = "") -> ContentItem:
-    """Add a store's own item to one of its accounts."""
+def add_item(store: Store, *, actor: User, account_id: int, day: date | None, slot: str, kind: str,
+             topic: str, caption: str = "", script: str = "", hashtags: str = "",
+             week: date | None = None) -> ContentItem:
+    """Add a store's own item to one of its accounts, on a day of `week` (its Monday) when one is given."""
     _in_scope(actor, store.id)
+    if day is None or (week is not None and not week <= day <= week + timedelta(days=6)):
+        raise DomainError(_("Choose a day of this week."), field="day")
     account = db.session.get(Account, account_id) if account_id else None
     if account is None or account.store_id != store.id or account.scope != AccountScope.STORE:
         raise DomainError(_("Choose one of this store's accounts."), field="account_id")

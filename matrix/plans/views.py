@@ -1,5 +1,4 @@
 """The weekly plan: choose a store, see its week, and work its items."""
-from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
@@ -173,12 +172,10 @@ def new_item(store_id: int, week: str):
         if len(form.account_id.choices) == 2:
             form.account_id.data = form.account_id.choices[1][0]
     elif form.validate_on_submit():
-        day = parse_day(form.day.data)
         try:
-            if day is None or not monday <= day <= monday + timedelta(days=6):
-                raise DomainError(_("Choose a day of this week."), field="day")
-            item = services.add_item(store, actor=current_user, account_id=form.account_id.data, day=day,
-                                     slot=form.slot.data, kind=form.kind.data, **form.texts)
+            item = services.add_item(store, actor=current_user, account_id=form.account_id.data,
+                                     day=parse_day(form.day.data), week=monday, slot=form.slot.data,
+                                     kind=form.kind.data, **form.texts)
             flash(_("Item added; it waits for HQ approval.") if item.approval == Approval.PENDING
                   else _("Item added."), "success")
             return redirect(week_url(item))
