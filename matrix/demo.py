@@ -11,12 +11,13 @@ from matrix.accounts.models import Platform
 from matrix.accounts.platforms import ensure_default_platforms
 from matrix.audit import services as audit
 from matrix.auth.models import Role, User
-from matrix.stores.models import store_managers
 from matrix.chain import chain_language
 from matrix.demo_chain import BRAND, ChainSummary, build_chain, demo_plans, seed_plans
 from matrix.extensions import db
+from matrix.leads.models import LeadSource, SourceKind
+from matrix.leads.phones import encrypt_text
 from matrix.live.demo import add_demo_sessions
-from matrix.stores.models import Store, StoreStatus
+from matrix.stores.models import Store, StoreStatus, store_managers
 
 DEMO_USERS = [("admin", "demo-admin-2026", Role.ADMIN, "总部管理员", 0),
               ("operator", "demo-operator-2026", Role.OPERATOR, "运营 林晓", 0),
@@ -60,8 +61,6 @@ DEMO_LEAD_SOURCE = ("demo-generic", "demo-webhook-secret-2026")
 
 def _demo_lead_source() -> tuple[str, str]:
     """A generic signed-JSON lead source with a known secret (never do this outside a demo)."""
-    from matrix.leads.models import LeadSource, SourceKind
-    from matrix.leads.phones import encrypt_text
 
     slug, secret = DEMO_LEAD_SOURCE
     if not db.session.scalar(select(LeadSource.id).where(LeadSource.slug == slug)):

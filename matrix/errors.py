@@ -6,6 +6,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 
+from matrix.extensions import db
+
 
 class DomainError(Exception):
     """An error a user can read and act on; views flash it or return it as JSON."""
@@ -60,8 +62,6 @@ class Collector:
 
 def _stale(error):
     """Two people saved the same row: the second save loses nothing but must be redone."""
-    from matrix.extensions import db
-
     db.session.rollback()
     title = _("Someone else changed this record while you were editing it. Reload the page and make your change again.")
     if request.accept_mimetypes.best == "application/json":
@@ -71,8 +71,6 @@ def _stale(error):
 
 def _out_of_range(error, not_found):
     """A number too large for the database (?page=10**20, a forged id) names nothing that exists."""
-    from matrix.extensions import db
-
     # SQLite refuses such a number in Python (OverflowError); PostgreSQL answers 22003 (out of range).
     if not isinstance(error, OverflowError) and getattr(error.orig, "sqlstate", None) != "22003":
         raise error  # any other DataError is a bug: the usual 500, logged

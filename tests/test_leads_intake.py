@@ -11,7 +11,7 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads import intake, phones
+from matrix.leads import intake, phones, services
 from matrix.leads.intake import LeadInput, LeadRejected, accept_lead
 from matrix.leads.models import Lead, LeadNote, LeadSource, SourceKind
 from matrix.notifications.models import Notification
@@ -166,10 +166,10 @@ def test_reveal_phone_is_for_the_store_and_hq_and_is_audited(app, source, make_s
     db.session.commit()
     manager = make_user(Role.STORE_MANAGER, stores=[store])
     stranger = make_user(Role.STORE_MANAGER, stores=[other])
-    assert phones.reveal_phone(lead, actor=manager) == PHONE
-    assert phones.reveal_phone(lead, actor=make_user(Role.OPERATOR)) == PHONE
+    assert services.reveal_phone(lead, actor=manager) == PHONE
+    assert services.reveal_phone(lead, actor=make_user(Role.OPERATOR)) == PHONE
     with pytest.raises(DomainError):
-        phones.reveal_phone(lead, actor=stranger)
+        services.reveal_phone(lead, actor=stranger)
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reveal_phone")).all()
     assert len(entries) == 2 and all(PHONE not in repr(e.summary) + repr(e.changes) for e in entries)
 

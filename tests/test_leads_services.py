@@ -10,7 +10,7 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads import services
+from matrix.leads import reports, services
 from matrix.leads.models import Lead, LeadSource, LeadStatus, RoutingRule, SourceKind
 from matrix.leads.phones import protect_phone
 from matrix.leads.services import LeadFilters
@@ -153,14 +153,14 @@ def test_export_masks_phones_and_is_audited_with_the_row_count(shop, make_lead, 
     make_lead(shop["own"], name="王小明", phone="13812345678", status=LeadStatus.CONTACTED,
               first_contact_at=T0 + timedelta(minutes=30))
     make_lead(shop["other"], name="李四", phone="13912345678")
-    headers, rows = services.export_leads(shop["manager"], LeadFilters(), tz=SHANGHAI)
+    headers, rows = reports.export_leads(shop["manager"], LeadFilters(), tz=SHANGHAI)
     assert len(rows) == 1 and len(headers) == len(rows[0])
     row = dict(zip(headers, rows[0]))
     assert row["Phone"] == "138****5678" and row["Received"] == "2024-05-06 10:00"
     assert row["Minutes to first contact"] == 30 and row["Store code"] == "HZ-001"
     with pytest.raises(DomainError):
-        services.export_leads(shop["manager"], LeadFilters(), include_phones=True, tz=SHANGHAI)
-    headers, rows = services.export_leads(shop["hq"], LeadFilters(), include_phones=True, tz=SHANGHAI)
+        reports.export_leads(shop["manager"], LeadFilters(), include_phones=True, tz=SHANGHAI)
+    headers, rows = reports.export_leads(shop["hq"], LeadFilters(), include_phones=True, tz=SHANGHAI)
     assert {r[headers.index("Phone")] for r in rows} == {"13812345678", "13912345678"}
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "export")
                                  .order_by(AuditEntry.id)).all()
@@ -174,7 +174,7 @@ def test_funnel_counts_conversion_and_median_time_to_first_contact(shop, make_le
     make_lead(own, phone=None)
     make_lead(other, phone=None, status=LeadStatus.CONVERTED, first_contact_at=T0 + timedelta(hours=5))
     make_lead(own, phone=None, received_at=T0 - timedelta(days=40))  # outside the range
-    rows, total = services.funnel(shop["hq"], group_by="store", start=T0 - timedelta(days=1),
+    rows, total = reports.funnel(shop["hq"], group_by="store", start=T0 - timedelta(days=1),
                                   end=T0 + timedelta(days=1))
     by_store = {r.key: r for r in rows}
     mine = by_store[own.id]
@@ -183,8 +183,8 @@ def test_funnel_counts_conversion_and_median_time_to_first_contact(shop, make_le
     assert mine.median_first_contact == timedelta(minutes=20)
     assert total.total == 5 and total.counts[LeadStatus.CONVERTED] == 2
     assert total.median_first_contact == timedelta(minutes=55)
-    rows, _ = services.funnel(shop["hq"], group_by="city", start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
+    rows, _ = reports.funnel(shop["hq"], group_by="city", start=T0 - timedelta(days=1), end=T0 + timedelta(days=1))
     assert {r.label for r in rows} == {"杭州市", "上海市"}
-    rows, _ = services.funnel(shop["manager"], group_by="store", start=T0 - timedelta(days=1),
+    rows, _ = reports.funnel(shop["manager"], group_by="store", start=T0 - timedelta(days=1),
                               end=T0 + timedelta(days=1))
     assert [r.key for r in rows] == [own.id]  # scoped like everything else

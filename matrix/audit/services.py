@@ -3,6 +3,7 @@ from typing import Any
 
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import User
+from matrix.communities.models import mask_secret_url
 from matrix.extensions import db
 
 SECRET_FIELDS = {"robot_webhook_url", "password_hash", "password"}
@@ -36,8 +37,6 @@ def _plain(value: Any) -> Any:
 
 
 def _redact(changes: dict) -> dict:
-    from matrix.communities.models import mask_secret_url
-
     out = {}
     for key, value in changes.items():
         if key in SECRET_FIELDS:

@@ -10,6 +10,7 @@ from matrix.auth.models import LoginAttempt, Role, User
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
+from matrix.stores.models import Store
 
 
 class TooManyAttempts(DomainError):
@@ -56,8 +57,6 @@ def parse_store_codes(text: str | None) -> list[str]:
 
 def resolve_store_codes(text: str | None) -> list[int]:
     """The ids of the stores named in `text`; unknown codes raise an error that names them."""
-    from matrix.stores.models import Store
-
     codes = parse_store_codes(text)
     found: dict[str, int] = {}
     for start in range(0, len(codes), _CODE_CHUNK):
@@ -90,8 +89,6 @@ def _check_username(username: str, user_id: int | None = None) -> str:
 
 
 def _load_stores(store_ids: list[int] | None) -> list:
-    from matrix.stores.models import Store
-
     if not store_ids:
         return []
     return list(db.session.scalars(select(Store).where(Store.id.in_(store_ids)).order_by(Store.code)))

@@ -3,6 +3,7 @@ from flask import Flask, current_app, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from matrix.auth.models import User
 from matrix.extensions import db, login_manager
 
 
@@ -16,8 +17,6 @@ def configure_login(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from matrix.auth.models import User
-
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
 

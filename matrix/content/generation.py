@@ -15,21 +15,22 @@ from sqlalchemy import delete, select, update
 
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.brands.models import Brand
 from matrix.communities.services import current_groups
-from matrix.errors import DomainError
-from matrix.extensions import db
-from matrix.models import utcnow
-from matrix.live.upcoming import next_sessions
-from matrix.sandbox.engine import compile_fields, render_fields
-from matrix.content.variables import CONTENT_ENV, variables_for
 from matrix.content.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
 from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
 from matrix.content.scope import in_scope, planned_accounts
 from matrix.content.spacing import Site, place
-from matrix.weeks import monday_of, week_days, week_string
+from matrix.content.variables import CONTENT_ENV, variables_for
+from matrix.errors import DomainError
+from matrix.extensions import db
+from matrix.live.upcoming import next_sessions
+from matrix.models import utcnow
+from matrix.regions.services import region_name
+from matrix.sandbox.engine import compile_fields, render_fields
 from matrix.stores.models import Store
-from matrix.brands.models import Brand
 from matrix.transaction import transactional
+from matrix.weeks import monday_of, week_days, week_string
 
 TEXT_FIELDS = ("topic", "caption", "script", "hashtags", "location_tag")
 COMPARED = NEW_ITEM_COLUMNS[3:]  # day, slot, kind, template, texts: what regenerating may update
@@ -166,8 +167,6 @@ class _Job:
         self._flush(final=True)
 
     def _warn_conflicts(self, conflicts: dict[str, int]) -> None:
-        from matrix.regions.services import region_name
-
         for city_code, n in sorted(conflicts.items()):
             self.report.warnings.append(_("%(city)s: %(n)d items share a template and slot with a neighbouring "
                                           "store (more stores than variants × slots).",

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads import services
+from matrix.leads import reports, services
 from matrix.leads.forms import ReassignForm
 from matrix.leads.models import LeadStatus
 from matrix.leads.routing import reassign_lead
@@ -85,12 +85,12 @@ def funnel():
     if last < first:
         first, last = last, first
     group_by = request.args.get("group", "store")
-    if group_by not in services.FUNNEL_GROUPS:
+    if group_by not in reports.FUNNEL_GROUPS:
         group_by = "store"
     # The range means the days people see in the chain's time zone.
     start = datetime.combine(first, time.min, tzinfo=chain_tz())
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=chain_tz())
-    rows, total = services.funnel(current_user, group_by=group_by, start=start, end=end)
+    rows, total = reports.funnel(current_user, group_by=group_by, start=start, end=end)
     return render_template("leads/funnel.html", rows=rows, total=total, group_by=group_by, first=first,
                            last=last, statuses=list(LeadStatus),
                            widest=max((r.total for r in rows), default=0))

@@ -19,7 +19,7 @@ from matrix.audit import services as audit
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.leads import alerts, phones, routing
-from matrix.leads.models import Lead, LeadNote, LeadSource
+from matrix.leads.models import Lead, LeadNote, LeadSource, RejectedDelivery
 from matrix.leads.sources import import_source, manual_source  # noqa: F401  (callers take them from here)
 from matrix.models import utcnow
 from matrix.stores.models import Store
@@ -246,8 +246,6 @@ def _note_duplicate_phone(lead: Lead) -> None:
 def record_rejection(*, reason: str, status_code: int, source: LeadSource | None = None, slug: str = "",
                      body_bytes: int = 0, remote_addr: str = "") -> None:
     """Log a refused webhook delivery for HQ: why, and from where; never the payload (commits)."""
-    from matrix.leads.models import RejectedDelivery
-
     db.session.rollback()  # whatever the refused request staged goes; only the record stays
     # A flood of forged calls must not fill the database: past a few a minute per address (and a chain-wide
     # ceiling against many addresses) refusals are answered but no longer logged. Counted in the database,

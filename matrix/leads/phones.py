@@ -78,22 +78,6 @@ def decrypt_phone(encrypted: bytes | None) -> str:
         raise DomainError(_("The phone number cannot be decrypted with the configured key.")) from None
 
 
-def reveal_phone(lead, *, actor) -> str:
-    """Show a lead's phone in full to its store's managers or HQ, and audit-log that (commits)."""
-    from matrix.audit import services as audit
-    from matrix.extensions import db
-    from matrix.permissions import can_manage_store
-
-    allowed = actor.is_hq if lead.store_id is None else can_manage_store(actor, lead.store_id)
-    if not allowed:
-        raise DomainError(_("You may not see this lead's phone number."))
-    phone = decrypt_phone(lead.phone_encrypted)
-    audit.record(actor, "reveal_phone", "lead", entity_id=lead.id, store_id=lead.store_id,
-                 summary=f"Phone of lead #{lead.id} revealed")
-    db.session.commit()
-    return phone
-
-
 def encrypt_text(text: str) -> bytes:
     """Encrypt a short secret (a lead source's signing secret) with the phone key."""
     return _fernet().encrypt(text.encode())

@@ -13,11 +13,10 @@ from matrix.stores.picker import city_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.exports import to_csv
-from matrix.leads import services
+from matrix.leads import reports, services
 from matrix.leads.blueprint import bp, chain_tz, invite_community, may_reveal, read_filters, render_detail
 from matrix.leads.forms import ConfirmForm, ExportForm, FollowUpForm, NoteForm, StatusForm
 from matrix.leads.models import Lead, LeadStatus
-from matrix.leads.phones import reveal_phone
 from matrix.leads.scoping import get_lead_or_404
 from matrix.stores.picker import filter_store
 
@@ -107,7 +106,7 @@ def reveal(lead_id: int):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    phone = reveal_phone(lead, actor=current_user)
+    phone = services.reveal_phone(lead, actor=current_user)
     body, code = render_detail(lead, phone=phone)
     # The number must not stay in a cache or come back with the browser's back button.
     return body, code, {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -144,7 +143,7 @@ def export():
     filters = read_filters(request.form, store_id=store_filter.store_id)
     if form.include_phones.data and not current_user.is_hq:
         abort(403)
-    headers, rows = services.export_leads(current_user, filters, include_phones=bool(form.include_phones.data),
+    headers, rows = reports.export_leads(current_user, filters, include_phones=bool(form.include_phones.data),
                                           tz=chain_tz())
     stamp = datetime.now(chain_tz()).strftime("%Y%m%d-%H%M")
     return send_file(io.BytesIO(to_csv(headers, rows)), mimetype="text/csv; charset=utf-8", as_attachment=True,

@@ -5,12 +5,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from matrix.audit import services as audit
-from matrix.chain import chain_language
 from matrix.auth.models import User
+from matrix.chain import chain_language
 from matrix.errors import Collector, DomainError
 from matrix.extensions import db
 from matrix.live.models import DEFAULT_STEPS, LiveSettings, TrailerRule
 from matrix.live.timing import clock, in_quiet_hours, parse_clock, parse_offset
+from matrix.live.trailer_texts import TRAILER_ENV
 from matrix.sandbox.engine import compile_text
 from matrix.transaction import transactional
 
@@ -110,8 +111,6 @@ def clean_steps(rows: list[dict]) -> list[dict]:
 
 def clean_rule(values: dict) -> dict:
     """Checked rule values; the texts must compile in the trailer sandbox. Raises DomainError."""
-    from matrix.live.trailer_texts import TRAILER_ENV
-
     name = (values.get("name") or "").strip()
     if not name:
         raise DomainError(_("The name is required."), field="name")

@@ -17,12 +17,15 @@ from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.accounts.values import check_platform_url
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus
+from matrix.content.scope import scope_store_ids
 from matrix.errors import DomainError, NotFound
 from matrix.extensions import db
+from matrix.live.models import LiveSession
 from matrix.permissions import can_manage_store
-from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus
-from matrix.weeks import monday_of, week_string
+from matrix.plans.labels import ITEM_STATUS_LABELS
 from matrix.stores.models import Store
+from matrix.weeks import monday_of, week_string
 
 AUDITED_FIELDS = ["store_id", "account_id", "day", "slot", "kind", "source", "topic", "caption", "script",
                   "hashtags", "status", "post_url", "skip_reason", "approval", "approval_note", "edited_by_store"]
@@ -127,7 +130,6 @@ def _before_the_session(item: ContentItem, day: date, slot: str) -> None:
     """A trailer announces its session: it cannot go out once the session has started."""
     from flask import current_app
 
-    from matrix.live.models import LiveSession
 
     session = db.session.get(LiveSession, item.session_id)
     if session is not None and starts_at(day, slot, current_app.config["MATRIX_TIMEZONE"]) >= session.starts_at:
@@ -137,7 +139,6 @@ def _before_the_session(item: ContentItem, day: date, slot: str) -> None:
 
 def approval_required(store: Store, platform_id: int, day: date) -> bool:
     """Does a campaign that requires approval cover this store, platform and week (see the module rule)?"""
-    from matrix.content.scope import scope_store_ids  # the generator's scope rule, so both agree
 
     monday = monday_of(day)
     campaigns = db.session.scalars(select(Campaign).where(
@@ -199,7 +200,6 @@ def _check_transition(item: ContentItem, actor: User, status: ItemStatus) -> Non
 
 
 def _status_name(status: ItemStatus) -> str:
-    from matrix.plans.labels import ITEM_STATUS_LABELS
 
     return str(ITEM_STATUS_LABELS[status.value])
 
