@@ -93,9 +93,9 @@ def test_a_trailer_cannot_move_past_its_session(client, login, post, chain):
 
     trailer = _trailers(chain["session"], chain["sibling_account"])[-1]          # the 3-hours-before one, 16:00
     with pytest.raises(DomainError) as refused:
-        plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="19:00")      # the session's start
+        plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="19:00", zone="Asia/Shanghai")      # the session's start
     assert refused.value.field == "day"
-    plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="18:30")
+    plans.move_item(trailer, actor=chain["hq"], day=DAY, slot="18:30", zone="Asia/Shanghai")
     assert trailer.slot == "18:30" and trailer.edited_by_store
 
 

@@ -84,7 +84,7 @@ def test_manager_of_another_store_cannot_touch_the_item(shop, make_user):
     with pytest.raises(NotFound):
         services.edit_item(item, actor=stranger, topic="x", caption="", script="", hashtags="")
     with pytest.raises(NotFound):
-        services.move_item(item, actor=stranger, day=MONDAY, slot="18:00")
+        services.move_item(item, actor=stranger, day=MONDAY, slot="18:00", zone="Asia/Shanghai")
     with pytest.raises(NotFound):
         services.change_status(item, actor=stranger, status="shot")
     with pytest.raises(NotFound):
@@ -95,7 +95,7 @@ def test_manager_of_another_store_cannot_touch_the_item(shop, make_user):
 
 def test_move_within_the_week_normalises_the_slot(shop):
     item = shop["item"]
-    services.move_item(item, actor=shop["manager"], day=date(2026, 11, 29), slot="9:30")
+    services.move_item(item, actor=shop["manager"], day=date(2026, 11, 29), slot="9:30", zone="Asia/Shanghai")
     assert (item.day, item.slot, item.edited_by_store) == (date(2026, 11, 29), "09:30", True)
     assert audit_actions() == ["move"]
 
@@ -106,7 +106,7 @@ def test_move_within_the_week_normalises_the_slot(shop):
 def test_move_outside_the_week_or_bad_time_is_refused(shop, day, slot, field):
     item = shop["item"]
     with force_locale("en"), pytest.raises(DomainError) as e:
-        services.move_item(item, actor=shop["manager"], day=day, slot=slot)
+        services.move_item(item, actor=shop["manager"], day=day, slot=slot, zone="Asia/Shanghai")
     assert e.value.field == field
     if field == "day":
         assert "within its week (2026-W48)" in e.value.message

@@ -14,14 +14,15 @@ from matrix.accounts.models import Account, Platform
 from matrix.audit.labels import ACTION_LABELS, ENTITY_LABELS
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role, User
+from matrix.brands.models import Brand
+from matrix.chain import chain_zone
 from matrix.communities.models import Community
+from matrix.content.models import Campaign, ContentItem
 from matrix.extensions import db
 from matrix.leads.models import Lead, LeadSource
 from matrix.live.models import LiveSession
-from matrix.content.models import Campaign, ContentItem
 from matrix.permissions import hq_required
 from matrix.stores.models import Store
-from matrix.brands.models import Brand
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -68,7 +69,7 @@ class AuditFilters:
 
 def _day_start_utc(day: date) -> datetime:
     """Midnight of `day` in the chain's time zone: the range means the days people see."""
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(current_app.config["MATRIX_TIMEZONE"]))
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(chain_zone()))
 
 
 def filtered(query: Select, filters: AuditFilters) -> Select:

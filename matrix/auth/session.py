@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from matrix.auth.models import User
+from matrix.chain import chain_zone
 from matrix.extensions import db, login_manager
 
 
@@ -34,4 +35,4 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return current_app.config["MATRIX_TIMEZONE"]
+    return chain_zone()

@@ -8,9 +8,9 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 
+from matrix.chain import chain_zone
 from matrix.errors import DomainError
 from matrix.leads.models import SourceKind
 
@@ -124,7 +124,7 @@ def convert(name: str, value):
 
 def parse_time(value) -> datetime | None:
     """Unix seconds or milliseconds, or an ISO / "YYYY-MM-DD HH:MM:SS" time (naive means the chain's zone)."""
-    zone = ZoneInfo(current_app.config.get("MATRIX_TIMEZONE", "Asia/Shanghai"))
+    zone = ZoneInfo(chain_zone())
     text = str(value).strip()
     try:
         if text.replace(".", "", 1).isdigit():

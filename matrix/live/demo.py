@@ -12,12 +12,12 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.auth.models import Role, User
-from matrix.stores.models import store_managers
+from matrix.chain import chain_zone
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import services
@@ -26,9 +26,8 @@ from matrix.live.models import DEFAULT_CAPTION, DEFAULT_HASHTAGS, DEFAULT_TOPIC,
 from matrix.live.settings import save_rule
 from matrix.live.trailers import sync_trailers
 from matrix.models import utcnow
-from matrix.content.models import ContentItem, ItemStatus
 from matrix.plans.services import starts_at as item_moment
-from matrix.stores.models import Store, StoreStatus
+from matrix.stores.models import Store, StoreStatus, store_managers
 
 SURNAMES = list("李王张刘陈杨赵黄周吴徐孙马朱胡郭")
 GIVEN = ["娜", "芳", "敏", "洋", "静", "帆", "磊", "丽", "婷", "昊", "倩", "悦", "超", "琳", "军", "晶"]
@@ -204,7 +203,7 @@ def add_demo_sessions(rng: random.Random) -> int | None:
     actor = _actor()
     if actor is None or db.session.scalar(select(func.count()).select_from(LiveSession)):
         return None
-    zone = current_app.config["MATRIX_TIMEZONE"]
+    zone = chain_zone()
     now = utcnow()
     today = now.astimezone(ZoneInfo(zone)).date()
     monday = today - timedelta(days=today.weekday())

@@ -8,7 +8,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import text
 
@@ -16,6 +15,7 @@ from matrix.accounts.models import Account, AccountStatus
 from matrix.accounts.values import check_platform_url
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.chain import chain_zone
 from matrix.errors import Collector, DomainError, NotFound
 from matrix.extensions import db
 from matrix.live import conflicts
@@ -64,10 +64,6 @@ class SessionValues:
     accepted: list[int] = field(default_factory=list)
 
 
-def zone() -> str:
-    return current_app.config["MATRIX_TIMEZONE"]
-
-
 def _account(actor: User, account_id) -> Account:
     try:
         account_id = int(account_id)
@@ -98,7 +94,7 @@ def clean_session(values: dict, *, actor: User, account: Account | None = None,
     starts_at = ends_at = None
     if not collect.failed("day"):
         with collect.field("start"):
-            starts_at, ends_at = session_span(day, values.get("start") or "", values.get("end") or "", zone())
+            starts_at, ends_at = session_span(day, values.get("start") or "", values.get("end") or "", chain_zone())
     cleaned = {}
     for name, limit in LIMITS.items():
         text = " ".join((values.get(name) or "").split()) if name != "theme" else (values.get(name) or "").strip()

@@ -3,9 +3,9 @@ from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
+from matrix.chain import chain_zone
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.trailer_texts import chain_text, starts_label
@@ -13,7 +13,7 @@ from matrix.live.trailer_texts import chain_text, starts_label
 
 def next_sessions(store_ids: Collection[int], monday: date) -> dict[int, str]:
     """Store id -> "11月28日 19:00 冬季新品直播" for the first scheduled session of the week, if any."""
-    zone = ZoneInfo(current_app.config["MATRIX_TIMEZONE"])
+    zone = ZoneInfo(chain_zone())
     start = datetime.combine(monday, time.min, tzinfo=zone)
     query = (select(LiveSession.store_id, LiveSession.starts_at, LiveSession.title)
              .where(LiveSession.status == SessionStatus.SCHEDULED, LiveSession.store_id.is_not(None),

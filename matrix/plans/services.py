@@ -107,7 +107,7 @@ def edit_item(item: ContentItem, *, actor: User, topic: str, caption: str, scrip
     return changes
 
 
-def move_item(item: ContentItem, *, actor: User, day: date, slot: str) -> dict:
+def move_item(item: ContentItem, *, actor: User, day: date, slot: str, zone: str) -> dict:
     """Move an item to another day and slot of the same ISO week."""
     _in_scope(actor, item.store_id)
     _open(item)
@@ -116,7 +116,7 @@ def move_item(item: ContentItem, *, actor: User, day: date, slot: str) -> dict:
                             week=week_string(item.day)), field="day")
     slot = clean_slot(slot)
     if item.session_id is not None:
-        _before_the_session(item, day, slot)
+        _before_the_session(item, day, slot, zone)
     before = audit.snapshot(item, AUDITED_FIELDS)
     item.day, item.slot = day, slot
     if db.session.is_modified(item):
@@ -126,13 +126,10 @@ def move_item(item: ContentItem, *, actor: User, day: date, slot: str) -> dict:
     return changes
 
 
-def _before_the_session(item: ContentItem, day: date, slot: str) -> None:
+def _before_the_session(item: ContentItem, day: date, slot: str, zone: str) -> None:
     """A trailer announces its session: it cannot go out once the session has started."""
-    from flask import current_app
-
-
     session = db.session.get(LiveSession, item.session_id)
-    if session is not None and starts_at(day, slot, current_app.config["MATRIX_TIMEZONE"]) >= session.starts_at:
+    if session is not None and starts_at(day, slot, zone) >= session.starts_at:
         raise DomainError(_("A trailer goes out before its live session starts (%(when)s).",
                             when=format_datetime(session.starts_at, "yyyy-MM-dd HH:mm")), field="day")
 

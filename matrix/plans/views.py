@@ -123,7 +123,7 @@ def move_item(item_id: int):
         try:
             if day is None:
                 raise DomainError(_("Choose a day."), field="day")
-            services.move_item(item, actor=current_user, day=day, slot=form.slot.data)
+            services.move_item(item, actor=current_user, day=day, slot=form.slot.data, zone=chain_zone())
             flash(_("Item moved."), "success")
             return redirect(week_url(item))
         except DomainError as e:
