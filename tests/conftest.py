@@ -19,6 +19,9 @@ from matrix.regions.services import clear_cache, load_regions
 from matrix.stores import values as store_values
 from matrix.stores.models import Store, StoreStatus
 
+# Fixtures that several test modules share, and the stand-in servers' fixtures (robot, webhook, geocoder_server).
+pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "robot_server", "geocoder_server"]
+
 PASSWORD = "correct-horse-battery"
 # Hashed once, cheaply: scrypt per built user would dominate the suite's time. Sign-in still checks it.
 PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")

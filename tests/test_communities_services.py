@@ -1,6 +1,4 @@
 """Community services: the rotation, moves, QR images and the robot secret, without a web client."""
-import struct
-import zlib
 
 import pytest
 from sqlalchemy import select
@@ -11,18 +9,7 @@ from matrix.communities import services
 from matrix.communities.values import clean_community
 from matrix.errors import DomainError
 from matrix.extensions import db
-
-ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=0a1b2c3d-secret-key-9f8e7d6c"
-
-
-def png(width: int = 120, height: int = 120) -> bytes:
-    """A real, tiny, one-colour PNG of the given size."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"\xff" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
+from samples import ROBOT, png
 
 def test_rotation_order_and_current_group(make_store, make_community):
     store = make_store()

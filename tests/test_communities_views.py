@@ -8,7 +8,7 @@ from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.communities.models import Community
 from matrix.extensions import db
-from test_communities_services import ROBOT, png
+from samples import ROBOT, png
 
 KEY = ROBOT.partition("key=")[2]
 

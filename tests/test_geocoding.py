@@ -3,7 +3,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
-from geocoder_server import Found, HttpError, NotFound, Quota, Refused, geocoder_server  # noqa: F401
+from geocoder_server import Found, HttpError, NotFound, Quota, Refused
 from matrix import geo
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role, User

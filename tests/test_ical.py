@@ -14,7 +14,6 @@ from matrix.content.models import Approval, ItemStatus
 from matrix.plans.models import CalendarFeed
 from matrix.weeks import today
 from matrix.plans import ical
-from test_plans_services import make_item  # noqa: F401  (fixture)
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 

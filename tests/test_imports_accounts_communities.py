@@ -12,7 +12,7 @@ from matrix.imports.preview import preview_import
 from matrix.imports.readers import read_table
 from matrix.stores.models import StoreStatus
 from matrix.brands.models import Brand
-from tests.test_imports_services import plan_csv
+from samples import preview_csv
 
 ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdef-1234-5678"
 ACCOUNT_HEADER = ["平台", "账号类型", "门店编码", "品牌", "抖音号", "昵称", "主页链接", "POI ID", "粉丝数", "状态", "运营人"]
@@ -34,24 +34,24 @@ def test_accounts_resolve_store_codes_and_brands(app, platforms, make_store, mak
             ["douyin", "品牌主号", "", "林氏家居", "linshi", "林氏家居官方", "", "", "12,000", "", ""],
             ["快手", "门店号", "NOPE-9", "", "ks_1", "", "", "", "", "", ""],
             ["微博", "门店号", "HZ-001", "", "wb_1", "", "", "", "", "", ""]]
-    preview = plan_csv("accounts", rows)
+    preview = preview_csv("accounts", rows)
     assert [r.status for r in preview.rows] == ["new", "new", "error", "error"]
     assert "NOPE-9" in preview.rows[2].errors["store_code"]
     assert "微博" in preview.rows[3].errors["platform"]
-    apply_import(plan_csv("accounts", rows[:3]), make_user(Role.OPERATOR))
+    apply_import(preview_csv("accounts", rows[:3]), make_user(Role.OPERATOR))
     store_account = db.session.scalar(select(Account).where(Account.handle == "linshi_hz1"))
     assert (store_account.followers, store_account.status, store_account.poi_id) == \
         (12000, AccountStatus.ACTIVE, "B001")
     main = db.session.scalar(select(Account).where(Account.handle == "linshi"))
     assert main.scope == AccountScope.BRAND and main.brand_id == brand.id and main.store_id is None
-    assert {r.status for r in plan_csv("accounts", rows[:3]).rows} == {"unchanged"}
+    assert {r.status for r in preview_csv("accounts", rows[:3]).rows} == {"unchanged"}
 
 
 def test_second_brand_main_account_on_a_platform_is_an_error(app, platforms, make_account, brand):
     make_account(handle="official", brand_id=brand.id)
     rows = [["平台", "类型", "品牌", "账号"], ["抖音", "品牌主号", "林氏家居", "another"],
             ["抖音", "品牌主号", "林氏家居", "official"]]
-    preview = plan_csv("accounts", rows)
+    preview = preview_csv("accounts", rows)
     assert "main account" in preview.rows[0].errors["scope"]
     assert preview.rows[1].status == "unchanged"
 
@@ -62,10 +62,10 @@ def test_communities_keep_the_webhook_when_the_column_is_absent_or_empty(app, ma
     db.session.commit()
     rows = [["门店编码", "群名称", "群人数", "机器人"], ["HZ-001", "西湖1群", "180", ""],
             ["HZ-001", "西湖2群", "0", ROBOT + "x"], ["HZ-404", "孤儿群", "", ""]]
-    preview = plan_csv("communities", rows)
+    preview = preview_csv("communities", rows)
     assert [r.status for r in preview.rows] == ["changed", "new", "error"]
     assert preview.rows[0].changes == {"members": ("10", "180")}
-    apply_import(plan_csv("communities", rows[:3]), make_user(Role.OPERATOR))
+    apply_import(preview_csv("communities", rows[:3]), make_user(Role.OPERATOR))
     groups = {c.name: c for c in db.session.scalars(select(Community))}
     assert groups["西湖1群"].robot_webhook_url == ROBOT and groups["西湖1群"].members == 180
     assert groups["西湖2群"].robot_webhook_url == ROBOT + "x"
@@ -74,7 +74,7 @@ def test_communities_keep_the_webhook_when_the_column_is_absent_or_empty(app, ma
 def test_a_changed_webhook_is_shown_masked(app, make_store, make_community):
     store = make_store(code="HZ-001")
     make_community(store, name="群", robot_webhook_url=ROBOT)
-    preview = plan_csv("communities", [["门店编码", "群名称", "webhook"], ["HZ-001", "群", ROBOT.replace("abc", "xyz")]])
+    preview = preview_csv("communities", [["门店编码", "群名称", "webhook"], ["HZ-001", "群", ROBOT.replace("abc", "xyz")]])
     old, new = preview.rows[0].changes["robot_webhook_url"]
     assert "abcdef" not in old and "xyzdef" not in new and new.endswith("****5678")
 

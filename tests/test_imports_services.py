@@ -1,6 +1,4 @@
 """Planning and applying imports without a web client."""
-import csv
-import io
 
 import pytest
 from sqlalchemy import func, select
@@ -11,29 +9,9 @@ from matrix.auth.models import Role
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.apply import apply_import
-from matrix.imports.preview import preview_import
-from matrix.imports.readers import read_table
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 from matrix.brands.models import Brand
-
-STORE_HEADER = ["门店编码", "门店名称", "城市", "区县", "详细地址", "经度", "纬度", "坐标系", "状态", "服务半径(km)", "电话"]
-WEST_LAKE = ["HZ-001", "杭州西湖店", "杭州", "西湖区", "文三路 1 号", "120.1551", "30.2741", "GCJ-02", "营业", "3", "0571-88880001"]
-BINJIANG = ["HZ-002", "杭州滨江店", "杭州市", "滨江区", "江南大道 2 号", "120.2119", "30.2084", "", "筹备", "5", ""]
-
-
-def csv_bytes(rows, encoding="gbk", delimiter=",") -> bytes:
-    out = io.StringIO()
-    csv.writer(out, delimiter=delimiter).writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def plan_csv(kind, rows, mapping=None, encoding="gbk"):
-    return preview_import(kind, read_table(csv_bytes(rows, encoding), f"{kind}.csv"), mapping, filename=f"{kind}.csv")
-
-
-def store_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(Store))
-
+from samples import BINJIANG, STORE_HEADER, WEST_LAKE, preview_csv, store_count
 
 class FakeGeocoder(geo.Geocoder):
     provider = "fake"
@@ -49,7 +27,7 @@ class FakeGeocoder(geo.Geocoder):
 
 
 def test_new_stores_from_gbk_csv_with_chinese_headers(app, make_user):
-    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG])
+    preview = preview_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG])
     assert preview.encoding == "GB18030 (GBK)"
     assert preview.ok and preview.counts["new"] == 2
     assert [r.line for r in preview.rows] == [2, 3]
@@ -67,9 +45,9 @@ def test_new_stores_from_gbk_csv_with_chinese_headers(app, make_user):
 
 def test_reimport_same_file_is_unchanged_and_writes_nothing(app, make_user):
     user = make_user(Role.OPERATOR)
-    apply_import(plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG]), user)
+    apply_import(preview_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG]), user)
     before = db.session.scalar(select(Store.updated_at).where(Store.code == "HZ-001"))
-    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG], encoding="utf-8-sig")
+    preview = preview_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG], encoding="utf-8-sig")
     assert preview.counts["unchanged"] == 2 and not preview.has_writes
     apply_import(preview, user)
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 1
@@ -80,7 +58,7 @@ def test_changed_row_reports_old_and_new(app, make_store, make_user):
     make_store(code="HZ-001", name="旧名字", city="杭州", district="西湖区")
     row = WEST_LAKE[:]
     row[9] = "4.5"
-    preview = plan_csv("stores", [STORE_HEADER, row])
+    preview = preview_csv("stores", [STORE_HEADER, row])
     report = preview.rows[0]
     assert report.status == "changed"
     assert report.changes["name"] == ("旧名字", "杭州西湖店")
@@ -93,7 +71,7 @@ def test_changed_row_reports_old_and_new(app, make_store, make_user):
 def test_absent_columns_and_empty_status_keep_stored_values(app, make_store, make_user):
     store = make_store(code="HZ-001", name="西湖店", status=StoreStatus.CLOSED, phone="0571-1")
     lon, lat = store.lon, store.lat
-    preview = plan_csv("stores", [["门店编码", "门店名称", "状态"], ["HZ-001", "西湖新店", ""]])
+    preview = preview_csv("stores", [["门店编码", "门店名称", "状态"], ["HZ-001", "西湖新店", ""]])
     assert preview.rows[0].status == "changed" and set(preview.rows[0].changes) == {"name"}
     apply_import(preview, make_user(Role.OPERATOR))
     db.session.refresh(store)
@@ -102,31 +80,31 @@ def test_absent_columns_and_empty_status_keep_stored_values(app, make_store, mak
 
 def test_unknown_header_mapped_by_operator(app):
     rows = [["门店编码", "门店名称", "所属城市"], ["HZ-009", "测试店", "杭州"]]
-    preview = plan_csv("stores", rows)
+    preview = preview_csv("stores", rows)
     assert preview.mapping == {0: "code", 1: "name"}
     assert preview.rows[0].status == "error" and "city_code" in preview.rows[0].errors
-    preview = plan_csv("stores", rows, mapping={0: "code", 1: "name", 2: "city"})
+    preview = preview_csv("stores", rows, mapping={0: "code", 1: "name", 2: "city"})
     assert preview.ok and preview.rows[0].status == "new"
 
 
 def test_mapping_problems_stop_the_preview(app):
-    preview = plan_csv("stores", [["门店名称", "城市"], ["店", "杭州"]])
+    preview = preview_csv("stores", [["门店名称", "城市"], ["店", "杭州"]])
     assert preview.problems and not preview.rows and not preview.ok
-    preview = plan_csv("stores", [["a", "b"], ["A1", "A2"]], mapping={0: "code", 1: "code"})
+    preview = preview_csv("stores", [["a", "b"], ["A1", "A2"]], mapping={0: "code", 1: "code"})
     assert any("both read as" in p for p in preview.problems)
 
 
 def test_swapped_lon_lat_is_an_error(app):
     row = WEST_LAKE[:]
     row[5], row[6] = row[6], row[5]
-    preview = plan_csv("stores", [STORE_HEADER, row])
+    preview = preview_csv("stores", [STORE_HEADER, row])
     assert preview.rows[0].status == "error" and "swapped" in preview.rows[0].errors["lon"]
 
 
 def test_one_bad_coordinate_refuses_the_whole_import(app, make_user):
     bad = BINJIANG[:]
     bad[5] = "东经120度"
-    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, bad])
+    preview = preview_csv("stores", [STORE_HEADER, WEST_LAKE, bad])
     assert preview.counts["new"] == 1 and preview.counts["error"] == 1 and not preview.ok
     assert preview.rows[1].line == 3 and "lon" in preview.rows[1].errors
     with pytest.raises(DomainError):
@@ -136,7 +114,7 @@ def test_one_bad_coordinate_refuses_the_whole_import(app, make_user):
 
 
 def test_duplicate_codes_in_the_file(app):
-    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG, WEST_LAKE])
+    preview = preview_csv("stores", [STORE_HEADER, WEST_LAKE, BINJIANG, WEST_LAKE])
     assert [r.status for r in preview.rows] == ["new", "new", "error"]
     assert "line 2" in preview.rows[2].errors["key"]
 
@@ -144,7 +122,7 @@ def test_duplicate_codes_in_the_file(app):
 def test_archived_store_code_is_an_error(app, make_store):
     from matrix.models import utcnow
     make_store(code="HZ-001", archived_at=utcnow())
-    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
+    preview = preview_csv("stores", [STORE_HEADER, WEST_LAKE])
     assert "archived" in preview.rows[0].errors["code"]
 
 
@@ -155,20 +133,20 @@ def test_brand_and_managers(app, make_store, make_user):
     make_user(Role.OPERATOR, username="hq")
     rows = [["门店编码", "门店名称", "城市", "品牌", "店长"], ["HZ-001", "店", "杭州", "林氏家居", "zhang"],
             ["HZ-002", "店2", "杭州", "无此品牌", "hq"]]
-    preview = plan_csv("stores", rows)
+    preview = preview_csv("stores", rows)
     assert preview.rows[0].status == "new"
     assert "brand" in preview.rows[1].errors and "managers" in preview.rows[1].errors
-    preview = plan_csv("stores", rows[:2])
+    preview = preview_csv("stores", rows[:2])
     apply_import(preview, make_user(Role.OPERATOR))
     store = db.session.scalar(select(Store).where(Store.code == "HZ-001"))
     assert store.brand.name == "林氏家居" and [u.id for u in store.managers] == [manager.id]
-    assert plan_csv("stores", rows[:2]).rows[0].status == "unchanged"
+    assert preview_csv("stores", rows[:2]).rows[0].status == "unchanged"
 
 
 def test_geocoding_on_confirm_only_for_rows_without_coordinates(app, make_user):
     rows = [STORE_HEADER, WEST_LAKE, ["HZ-003", "无坐标店", "杭州", "西湖区", "文二路 5 号", "", "", "", "", "", ""],
             ["HZ-004", "又一家", "杭州", "", "文一路 9 号", "", "", "", "", "", ""]]
-    preview = plan_csv("stores", rows)
+    preview = preview_csv("stores", rows)
     fake = FakeGeocoder(error="The geocoder cannot be reached.")
     apply_import(preview, make_user(Role.OPERATOR), geocoder=fake)
     assert fake.asked == ["杭州市西湖区文二路 5 号"]  # asked once: after a provider failure it is not asked again
@@ -181,15 +159,15 @@ def test_geocoding_on_confirm_only_for_rows_without_coordinates(app, make_user):
 
 def test_geocoder_point_is_saved(app, make_user):
     rows = [STORE_HEADER, ["HZ-003", "无坐标店", "杭州", "西湖区", "文二路 5 号", "", "", "", "", "", ""]]
-    apply_import(plan_csv("stores", rows), make_user(Role.OPERATOR), geocoder=FakeGeocoder(geo.Point(120.1, 30.2)))
+    apply_import(preview_csv("stores", rows), make_user(Role.OPERATOR), geocoder=FakeGeocoder(geo.Point(120.1, 30.2)))
     store = db.session.scalar(select(Store))
     assert (store.lon, store.lat, store.geocode_status) == (120.1, 30.2, GeocodeStatus.GEOCODED)
 
 
 def test_confirm_rechecks_what_changed_since_the_preview(app, make_store, make_user):
-    preview = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
+    preview = preview_csv("stores", [STORE_HEADER, WEST_LAKE])
     make_store(code="HZ-001", name="别人刚建的")
-    again = plan_csv("stores", [STORE_HEADER, WEST_LAKE])
+    again = preview_csv("stores", [STORE_HEADER, WEST_LAKE])
     assert again.rows[0].status == "changed" and again.fingerprint() != preview.fingerprint()
 
 
@@ -197,7 +175,7 @@ def test_geocoding_is_capped_per_import(app, make_user):
     rows = [STORE_HEADER] + [[f"HZ-{i}", f"店{i}", "杭州", "", f"文三路 {i} 号", "", "", "", "", "", ""]
                              for i in range(3)]
     fake = FakeGeocoder(geo.Point(120.1, 30.2))
-    apply_import(plan_csv("stores", rows), make_user(Role.OPERATOR), geocoder=fake, geocode_limit=2)
+    apply_import(preview_csv("stores", rows), make_user(Role.OPERATOR), geocoder=fake, geocode_limit=2)
     statuses = sorted(s.geocode_status for s in db.session.scalars(select(Store)))
     assert len(fake.asked) == 2 and statuses == [GeocodeStatus.FAILED, GeocodeStatus.GEOCODED, GeocodeStatus.GEOCODED]
 
@@ -223,13 +201,13 @@ def test_planning_makes_no_query_per_row(app, platforms, make_store, make_user, 
     rows = [STORE_HEADER + ["店长"]] + [[f"HZ-{i:03d}", f"店{i}", "杭州", "西湖区", "路", "120.15", "30.27", "",
                                          "营业", "3", "", manager.username] for i in range(300)]
     count_queries.clear()
-    assert plan_csv("stores", rows).counts["error"] == 0
+    assert preview_csv("stores", rows).counts["error"] == 0
     assert len(count_queries) <= 6, count_queries
     accounts = [["平台", "门店编码", "账号"]] + [["抖音", f"HZ-{i % 20:03d}", f"h{i}"] for i in range(300)]
     count_queries.clear()
-    assert plan_csv("accounts", accounts).counts["new"] == 300
+    assert preview_csv("accounts", accounts).counts["new"] == 300
     assert len(count_queries) <= 6, count_queries
     groups = [["门店编码", "群名称"]] + [[f"HZ-{i % 20:03d}", f"群{i}"] for i in range(300)]
     count_queries.clear()
-    assert plan_csv("communities", groups).counts["new"] == 300
+    assert preview_csv("communities", groups).counts["new"] == 300
     assert len(count_queries) <= 3, count_queries

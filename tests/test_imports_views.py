@@ -12,7 +12,7 @@ from matrix.extensions import db
 from matrix.imports import uploads
 from matrix.imports.models import ImportUpload
 from matrix.stores.models import Store
-from tests.test_imports_services import BINJIANG, STORE_HEADER, WEST_LAKE, csv_bytes
+from samples import BINJIANG, STORE_HEADER, WEST_LAKE, csv_bytes
 
 ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret-robot-key-9876"
 

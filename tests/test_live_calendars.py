@@ -7,7 +7,7 @@ from flask import url_for
 from matrix.extensions import db
 from matrix.live import calendars
 from matrix.weeks import monday_of, week_string
-from test_live_views import DAY, book, live, text  # noqa: F401  (fixture)
+from fixtures_live import DAY, book, text
 
 ZONE = "Asia/Shanghai"
 TZ = ZoneInfo(ZONE)

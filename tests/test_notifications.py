@@ -14,7 +14,7 @@ from matrix.notifications import services
 from matrix.leads.alerts import enqueue_for_lead
 from matrix.notifications.services import deliver_due
 from matrix.notifications.wecom import RobotClient
-from robot_server import Busy, Error, Gone, HttpError, RateLimited, robot, webhook  # noqa: F401
+from robot_server import Busy, Error, Gone, HttpError, RateLimited, webhook
 
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 FULL_PHONE = "13812345678"

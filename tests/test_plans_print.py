@@ -9,7 +9,7 @@ from matrix.auth.models import Role
 from matrix.communities.services import current_community
 from matrix.content.models import Approval, ContentKind, ItemStatus
 from matrix.plans.printing import current_communities, qr_svg
-from test_plans_services import MONDAY, WEEK, make_item, shop  # noqa: F401  (fixtures)
+from fixtures_plans import MONDAY, WEEK
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "print.css"
 
@@ -19,8 +19,8 @@ def english(app, monkeypatch):
     monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "en")
 
 
-def test_store_sheet(client, login, shop, make_item, make_community):
-    store, account = shop["store"], shop["account"]
+def test_store_sheet(client, login, week_shop, make_item, make_community):
+    store, account = week_shop["store"], week_shop["account"]
     make_community(store, name="满员群", members=200, capacity=200, rotation_order=1,
                    invite_link="https://work.weixin.qq.com/gm/full")
     make_community(store, name="西湖二群", rotation_order=2, invite_link="https://work.weixin.qq.com/gm/two")
@@ -28,7 +28,7 @@ def test_store_sheet(client, login, shop, make_item, make_community):
               topic="周六直播预告")
     make_item(store, account, day=MONDAY, slot="09:00", topic="被拒的选题", approval=Approval.REJECTED)
     make_item(store, account, day=MONDAY, slot="10:00", topic="已取消的预告", status=ItemStatus.CANCELLED)
-    login(shop["manager"])
+    login(week_shop["manager"])
     html = client.get(url_for("plans.print_store", store_id=store.id, week=WEEK)).get_data(as_text=True)
     assert html.count('class="sheet"') == 1 and "css/print.css" in html
     assert "mainnav" not in html and "app.css" not in html
@@ -39,10 +39,10 @@ def test_store_sheet(client, login, shop, make_item, make_community):
     assert html.index("Mon") < html.index("Tue") < html.index("Sun")
 
 
-def test_group_without_link_is_named(client, login, shop, make_community):
-    make_community(shop["store"], name="无链接群")
-    login(shop["manager"])
-    html = client.get(url_for("plans.print_store", store_id=shop["store"].id, week=WEEK)).get_data(as_text=True)
+def test_group_without_link_is_named(client, login, week_shop, make_community):
+    make_community(week_shop["store"], name="无链接群")
+    login(week_shop["manager"])
+    html = client.get(url_for("plans.print_store", store_id=week_shop["store"].id, week=WEEK)).get_data(as_text=True)
     assert "无链接群" in html and "no invite link" in html and "<svg" not in html
 
 
@@ -58,8 +58,8 @@ def test_city_print_for_hq(client, login, make_user, make_store):
     assert client.get(url_for("plans.print_city", city=stores[0].city_code, week="nope")).status_code == 404
 
 
-def test_current_communities_agree_with_the_rotation(shop, make_community):
-    store, other = shop["store"], shop["other"]
+def test_current_communities_agree_with_the_rotation(week_shop, make_community):
+    store, other = week_shop["store"], week_shop["other"]
     make_community(store, name="满", members=200, capacity=200, rotation_order=1)
     make_community(store, name="停用", active=False, rotation_order=2)
     make_community(store, name="可用", rotation_order=3)
@@ -81,10 +81,10 @@ def test_print_css_rules():
         assert rule in css, rule
 
 
-def test_templates_invite_to_the_same_group_as_the_print_and_the_live_code(shop, make_community):
+def test_templates_invite_to_the_same_group_as_the_print_and_the_live_code(week_shop, make_community):
     from matrix.content.variables import store_variables
 
-    store, other = shop["store"], shop["other"]
+    store, other = week_shop["store"], week_shop["other"]
     make_community(store, name="满", members=200, capacity=200, rotation_order=1)
     make_community(store, name="可用", invite_link="https://work.weixin.qq.com/gm/ok", rotation_order=2)
     make_community(other, name="全满", members=500, capacity=500)

@@ -8,7 +8,7 @@ from matrix.auth.models import Role
 from matrix.extensions import db
 from matrix.content.models import Approval, Campaign, ItemStatus
 from matrix.plans import stats
-from test_plans_services import MONDAY, make_item  # noqa: F401  (fixture)
+from fixtures_plans import MONDAY
 
 ZONE = "Asia/Shanghai"
 # Wednesday 2026-11-25 13:00 in Shanghai.

@@ -69,6 +69,10 @@ def test_radius_is_respected_to_the_centimetre():
 
 
 def test_a_nearer_store_with_a_small_radius_does_not_hide_a_covering_one():
+    check_small_radius_stores_do_not_hide_a_covering_one()
+
+
+def check_small_radius_stores_do_not_hide_a_covering_one():
     near = direct(*WEST_LAKE, 0, 500)
     far = direct(*WEST_LAKE, 180, 2000)
     # 20 stores right by the lead whose radius is too small, then one that covers it.
@@ -170,4 +174,4 @@ def test_small_first_neighbour_count_still_finds_far_covering_store(monkeypatch,
     import matrix.leads.store_index as module
 
     monkeypatch.setattr(module, "K_START", k_start)
-    test_a_nearer_store_with_a_small_radius_does_not_hide_a_covering_one()
+    check_small_radius_stores_do_not_hide_a_covering_one()

@@ -14,7 +14,6 @@ from matrix.extensions import db
 from matrix.leads.models import Lead
 from matrix.models import utcnow
 from matrix.stores import picker
-from test_leads_services import make_lead  # noqa: F401  the lead builder fixture
 
 PHONE = "13812345678"
 UNKNOWN = "No store you can choose has the code"

@@ -4,7 +4,7 @@ import logging
 import pytest
 
 from matrix.notifications.wecom import RefusedRobotUrl, RobotClient, interpret, is_robot_url
-from robot_server import Busy, Error, Gone, HttpError, Ok, RateLimited, Slow, robot, webhook  # noqa: F401
+from robot_server import Busy, Error, Gone, HttpError, Ok, RateLimited, Slow, webhook
 
 MESSAGE = {"msgtype": "markdown", "markdown": {"content": "### 新线索"}}
 

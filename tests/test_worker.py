@@ -7,7 +7,7 @@ from matrix.extensions import db
 from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import worker
 from matrix.notifications.wecom import RobotClient
-from robot_server import robot, webhook  # noqa: F401
+from robot_server import webhook
 
 
 @pytest.fixture
