@@ -13,7 +13,7 @@ PACKAGE = ROOT / "matrix"
 LAYERS = [
     ("base", ["matrix.models", "matrix.extensions", "matrix.errors", "matrix.chain", "matrix.cleaning",
               "matrix.weeks", "matrix.sandbox", "matrix.forms", "matrix.transaction"]),
-    ("edges", ["matrix.geo", "matrix.regions", "matrix.wecom"]),
+    ("edges", ["matrix.geo", "matrix.geocoding", "matrix.regions", "matrix.wecom"]),
     ("registry", ["matrix.auth", "matrix.users", "matrix.brands", "matrix.stores", "matrix.accounts",
                   "matrix.communities", "matrix.audit", "matrix.permissions"]),
     ("features", ["matrix.content", "matrix.campaigns", "matrix.plans", "matrix.live", "matrix.leads",

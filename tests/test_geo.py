@@ -4,7 +4,7 @@ import math
 import pytest
 from flask_babel import force_locale
 
-from matrix import geo
+from matrix import geo, geocoding
 from matrix.geo import CoordinateError, CoordSystem
 
 
@@ -116,6 +116,6 @@ def test_parse_system_refuses_unknown_names(english):
 
 
 def test_normalise_query_folds_width_and_spaces():
-    assert geo.normalise_query("  杭州市西湖区　文三路１２号  ") == "杭州市西湖区文三路12号"
-    assert geo.normalise_query("杭州市 西湖区 文三路 12 号") == "杭州市西湖区文三路12号"
-    assert geo.normalise_query("No.12  Wensan Road") == "no.12 wensan road"  # spaces between words stay
+    assert geocoding.normalise_query("  杭州市西湖区　文三路１２号  ") == "杭州市西湖区文三路12号"
+    assert geocoding.normalise_query("杭州市 西湖区 文三路 12 号") == "杭州市西湖区文三路12号"
+    assert geocoding.normalise_query("No.12  Wensan Road") == "no.12 wensan road"  # spaces between words stay

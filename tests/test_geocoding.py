@@ -4,13 +4,13 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from geocoder_server import Found, HttpError, NotFound, Quota, Refused
-from matrix import geo
+from matrix import geo, geocoding
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role, User
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.regions.models import GeocodeCacheEntry
-from matrix.stores import geocoding
+from matrix.stores import regeocoding
 from matrix.stores.models import GeocodeStatus
 from matrix.stores.services import create_store
 from matrix.stores.values import clean_store
@@ -37,12 +37,12 @@ def operator(app):
 
 @pytest.fixture
 def nominatim(geocoder_server):
-    return geo.make_geocoder(geocoder_server.config("nominatim"))
+    return geocoding.make_geocoder(geocoder_server.config("nominatim"))
 
 
 @pytest.fixture
 def baidu(geocoder_server):
-    return geo.make_geocoder(geocoder_server.config("baidu"))
+    return geocoding.make_geocoder(geocoder_server.config("baidu"))
 
 
 def add_store(actor, geocoder, code="HZ-001", address="文三路90号", **raw):
@@ -57,14 +57,14 @@ def cache_rows() -> int:
 
 
 def test_make_geocoder_from_settings(app, geocoder_server):
-    assert geo.make_geocoder({"GEOCODER": "none"}) is None
-    assert geo.make_geocoder({}) is None
-    assert geo.make_geocoder(geocoder_server.config("nominatim")).provider == "nominatim"
-    assert geo.make_geocoder(geocoder_server.config("baidu")).provider == "baidu"
+    assert geocoding.make_geocoder({"GEOCODER": "none"}) is None
+    assert geocoding.make_geocoder({}) is None
+    assert geocoding.make_geocoder(geocoder_server.config("nominatim")).provider == "nominatim"
+    assert geocoding.make_geocoder(geocoder_server.config("baidu")).provider == "baidu"
     with pytest.raises(ValueError, match="GEOCODER must be one of"):
-        geo.make_geocoder({"GEOCODER": "google"})
+        geocoding.make_geocoder({"GEOCODER": "google"})
     with pytest.raises(ValueError, match="GEOCODER_API_KEY"):
-        geo.make_geocoder({**geocoder_server.config("baidu"), "GEOCODER_API_KEY": ""})
+        geocoding.make_geocoder({**geocoder_server.config("baidu"), "GEOCODER_API_KEY": ""})
 
 
 @pytest.fixture
@@ -76,20 +76,20 @@ def app_settings(app, monkeypatch):
 
 
 def test_app_geocoder_is_built_once_from_the_settings(app_settings, geocoder_server):
-    assert geo.app_geocoder() is None  # TestConfig says GEOCODER = "none"
-    geo.current_app.extensions.pop("matrix.geocoder")
+    assert geocoding.app_geocoder() is None  # TestConfig says GEOCODER = "none"
+    geocoding.current_app.extensions.pop("matrix.geocoder")
     app_settings(geocoder_server.config("baidu"))
-    assert geo.app_geocoder().provider == "baidu" and geo.app_geocoder() is geo.app_geocoder()
+    assert geocoding.app_geocoder().provider == "baidu" and geocoding.app_geocoder() is geocoding.app_geocoder()
 
 
 def test_cli_wrapper_uses_the_apps_geocoder(english, app_settings, geocoder_server):
     add_store(None, None)
     with pytest.raises(DomainError, match="No geocoder is configured"):
-        geocoding.regeocode_for_cli()
-    geo.current_app.extensions.pop("matrix.geocoder")
+        regeocoding.regeocode_for_cli()
+    geocoding.current_app.extensions.pop("matrix.geocoder")
     app_settings(geocoder_server.config("nominatim"))
     geocoder_server.answer(Found(TRUE_LON, TRUE_LAT))
-    assert geocoding.regeocode_for_cli(limit=5) == "1 store placed, 0 still without coordinates."
+    assert regeocoding.regeocode_for_cli(limit=5) == "1 store placed, 0 still without coordinates."
 
 
 def test_nominatim_point_is_stored_as_is(operator, nominatim, geocoder_server):
@@ -120,7 +120,7 @@ def test_an_address_asked_twice_calls_the_provider_once(app, nominatim, geocoder
     first = nominatim.geocode("杭州市西湖区文三路90号")
     again = nominatim.geocode("杭州市西湖区 文三路９０号 ")  # same address, other spelling
     db.session.commit()
-    other_process = geo.make_geocoder(geocoder_server.config("nominatim"))
+    other_process = geocoding.make_geocoder(geocoder_server.config("nominatim"))
     assert first == again == other_process.geocode("杭州市西湖区文三路90号")
     assert len(geocoder_server.requests) == 1 and cache_rows() == 1
 
@@ -134,7 +134,7 @@ def test_cache_is_per_provider(app, nominatim, baidu, geocoder_server):
 
 @pytest.mark.parametrize("provider", ["nominatim", "baidu"])
 def test_not_found_flags_the_store_and_is_cached(english, operator, geocoder_server, provider):
-    geocoder = geo.make_geocoder(geocoder_server.config(provider))
+    geocoder = geocoding.make_geocoder(geocoder_server.config(provider))
     geocoder_server.answer(NotFound())
     store = add_store(operator, geocoder)
     assert store.id and store.lon is None
@@ -161,7 +161,7 @@ def test_a_match_outside_china_is_not_found(app, nominatim, geocoder_server):
 ])
 def test_provider_failure_saves_the_store_flagged(english, operator, geocoder_server, provider, answer, words,
                                                   requests):
-    geocoder = geo.make_geocoder(geocoder_server.config(provider))
+    geocoder = geocoding.make_geocoder(geocoder_server.config(provider))
     geocoder_server.answer(answer)
     store = add_store(operator, geocoder)
     db.session.expire_all()
@@ -173,7 +173,7 @@ def test_provider_failure_saves_the_store_flagged(english, operator, geocoder_se
 
 
 def test_wrong_baidu_key_is_an_authentication_failure(english, app, geocoder_server):
-    geocoder = geo.make_geocoder({**geocoder_server.config("baidu"), "GEOCODER_API_KEY": "stolen"})
+    geocoder = geocoding.make_geocoder({**geocoder_server.config("baidu"), "GEOCODER_API_KEY": "stolen"})
     geocoder_server.answer(Found(TRUE_LON, TRUE_LAT))
     with pytest.raises(geo.GeocodeError, match="GEOCODER_API_KEY"):
         geocoder.geocode("杭州市西湖区文三路90号")
@@ -182,7 +182,7 @@ def test_wrong_baidu_key_is_an_authentication_failure(english, app, geocoder_ser
 def test_unreachable_geocoder(english, app, geocoder_server):
     config = {**geocoder_server.config("nominatim"), "GEOCODER_DOMAIN": "127.0.0.1:9"}  # discard port: refused
     with pytest.raises(geo.GeocodeError, match="cannot be reached"):
-        geo.make_geocoder(config).geocode("杭州市西湖区文三路90号")
+        geocoding.make_geocoder(config).geocode("杭州市西湖区文三路90号")
 
 
 def test_a_passing_error_is_retried(app, nominatim, geocoder_server):
@@ -214,7 +214,7 @@ def test_regeocode_fixes_flagged_stores_once_the_geocoder_answers(operator, nomi
     geocoder_server.answer(Found(TRUE_LON, TRUE_LAT))
     geocoder_server.requests.clear()
 
-    assert geocoding.regeocode_flagged(actor=operator, geocoder=nominatim) == (2, 0)
+    assert regeocoding.regeocode_flagged(actor=operator, geocoder=nominatim) == (2, 0)
     db.session.expire_all()
     for store in (failed, missing):
         assert store.geocode_status == GeocodeStatus.GEOCODED and store.geocode_error is None
@@ -225,14 +225,14 @@ def test_regeocode_fixes_flagged_stores_once_the_geocoder_answers(operator, nomi
                                  .order_by(AuditEntry.id)).all()
     assert [e.action for e in entries] == ["create", "update"] and entries[-1].actor_id == operator.id
     assert entries[-1].changes["geocode_status"] == ["failed", "geocoded"]
-    assert geocoding.regeocode_flagged(actor=operator, geocoder=nominatim) == (0, 0)  # nothing left
+    assert regeocoding.regeocode_flagged(actor=operator, geocoder=nominatim) == (0, 0)  # nothing left
 
 
 def test_regeocode_keeps_not_found_stores_flagged(english, operator, nominatim, geocoder_server):
     add_store(operator, None, code="HZ-001")
     geocoder_server.answer(NotFound())
-    assert geocoding.regeocode_flagged(actor=None, geocoder=nominatim) == (0, 1)
-    [store] = geocoding.flagged_stores()
+    assert regeocoding.regeocode_flagged(actor=None, geocoder=nominatim) == (0, 1)
+    [store] = regeocoding.flagged_stores()
     assert store.geocode_status == GeocodeStatus.FAILED and "found no place" in store.geocode_error
 
 
@@ -240,9 +240,9 @@ def test_regeocode_stops_at_a_provider_failure(english, operator, nominatim, geo
     for n in range(3):
         add_store(operator, None, code=f"HZ-00{n}", address=f"文三路{n}号")
     geocoder_server.answer(Quota())
-    assert geocoding.regeocode_flagged(actor=operator, geocoder=nominatim, limit=10) == (0, 3)
+    assert regeocoding.regeocode_flagged(actor=operator, geocoder=nominatim, limit=10) == (0, 3)
     assert len(geocoder_server.requests) == 1  # the others would fail the same way
-    first, *rest = geocoding.flagged_stores()
+    first, *rest = regeocoding.flagged_stores()
     assert "quota" in first.geocode_error and all(s.geocode_status == GeocodeStatus.MISSING for s in rest)
 
 
@@ -250,10 +250,10 @@ def test_regeocode_respects_the_limit(operator, nominatim, geocoder_server):
     for n in range(3):
         add_store(operator, None, code=f"HZ-00{n}", address=f"文三路{n}号")
     geocoder_server.answer(Found(TRUE_LON, TRUE_LAT))
-    assert geocoding.regeocode_flagged(actor=operator, geocoder=nominatim, limit=2) == (2, 0)
-    assert len(geocoding.flagged_stores()) == 1
+    assert regeocoding.regeocode_flagged(actor=operator, geocoder=nominatim, limit=2) == (2, 0)
+    assert len(regeocoding.flagged_stores()) == 1
 
 
 def test_regeocode_needs_a_geocoder(english, operator):
     with pytest.raises(DomainError, match="No geocoder is configured"):
-        geocoding.regeocode_flagged(actor=operator, geocoder=None)
+        regeocoding.regeocode_flagged(actor=operator, geocoder=None)

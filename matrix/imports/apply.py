@@ -1,5 +1,4 @@
 """Write a checked import: every row or none, in one transaction, with one audit entry."""
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,14 +16,6 @@ from matrix.imports.rows import CHANGED, NEW
 # flagged (FAILED) for the re-geocoding run instead of holding the request for minutes.
 GEOCODE_LIMIT = 200
 ENTITIES = {"stores": "store", "accounts": "account", "communities": "community"}  # the audit log's names
-
-
-def configured_geocoder():
-    """The app's geocoder, if geo offers one and it is configured; None otherwise."""
-    if hasattr(geo, "app_geocoder"):
-        return geo.app_geocoder()
-    make = getattr(geo, "make_geocoder", None)
-    return make(current_app.config) if make else None
 
 
 class _ImportGeocoder(geo.Geocoder):

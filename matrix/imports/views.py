@@ -10,7 +10,8 @@ from matrix.communities.models import mask_secret_url
 from matrix.forms import show_error
 from matrix.errors import DomainError
 from matrix.imports import headers as cols
-from matrix.imports.apply import apply_import, configured_geocoder
+from matrix.geocoding import app_geocoder
+from matrix.imports.apply import apply_import
 from matrix.imports.exports import export_table, template_table, to_csv, to_xlsx
 from matrix.imports.forms import ConfirmForm, DiscardForm, UploadForm
 from matrix.imports.confirming import confirm_preview
@@ -76,7 +77,7 @@ def confirm(token: str):
     preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.form),
                        filename=upload.filename)
     confirmed = confirm_preview(
-        preview, form, token=token, write=lambda: apply_import(preview, current_user, geocoder=configured_geocoder()),
+        preview, form, token=token, write=lambda: apply_import(preview, current_user, geocoder=app_geocoder()),
         has_errors=_("The file has errors, so nothing was imported. Fix them and upload the file again."),
         changed=_("The data changed since the preview. Check the new preview and confirm again."))
     if not confirmed.ok:

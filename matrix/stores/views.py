@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from matrix import geo
+from matrix import geo, geocoding
 from matrix.accounts.models import Account, Platform
 from matrix.audit.models import AuditEntry
 from matrix.audit.labels import ACTION_LABELS, ENTITY_LABELS
@@ -28,7 +28,7 @@ LINKED_ENDPOINTS = ("accounts.detail", "accounts.new", "communities.detail", "co
 
 def current_geocoder():
     """The app's geocoder (one per process, so its rate limit holds), or None."""
-    return geo.app_geocoder()
+    return geocoding.app_geocoder()
 
 
 def _system(value: str | None) -> geo.CoordSystem:

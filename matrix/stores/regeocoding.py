@@ -4,7 +4,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from matrix import geo
+from matrix import geo, geocoding
 from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.errors import DomainError
@@ -68,6 +68,6 @@ def _save(store: Store, actor: User | None, point: geo.Point | None, error: str 
 
 def regeocode_for_cli(*, limit: int = 100) -> str:
     """Run regeocode_flagged with the app's geocoder and no acting user; returns a line to print."""
-    fixed, still = regeocode_flagged(actor=None, geocoder=geo.app_geocoder(), limit=limit)
+    fixed, still = regeocode_flagged(actor=None, geocoder=geocoding.app_geocoder(), limit=limit)
     return ngettext("%(num)s store placed, %(still)s still without coordinates.",
                     "%(num)s stores placed, %(still)s still without coordinates.", fixed, still=still)
