@@ -68,7 +68,7 @@ def build_batch(n: int, zone: str) -> list:
 
     from matrix.accounts.models import Account, AccountScope
     from matrix.extensions import db
-    from matrix.live.services import BOOKABLE, SessionValues
+    from matrix.live.session_values import BOOKABLE, SessionValues
     from matrix.live.timing import session_span
 
     rng = random.Random(5)
@@ -96,7 +96,7 @@ def move_each(ids: list[int], actor) -> int:
     from matrix.extensions import db
     from matrix.live import services
     from matrix.live.models import LiveSession
-    from matrix.live.services import SessionValues
+    from matrix.live.session_values import SessionValues
 
     moved = 0
     for session_id in ids:

@@ -8,9 +8,11 @@ from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.live import conflicts
 from matrix.live.models import LiveSession, SessionStatus
-from matrix.live.services import SessionValues, apply_values, booking, lock_bookings
+from matrix.live.services import apply_values, booking, lock_bookings
+from matrix.live.session_values import SessionValues
 from matrix.live.settings import live_settings
-from matrix.live.trailers import TrailerReport, sync_trailers
+from matrix.live.trailer_report import TrailerReport
+from matrix.live.trailers import sync_trailers
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Forms of the live pages and the choices they offer. Values are checked by matrix.live.services."""
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, lazy_pgettext
+from flask_babel import get_locale, lazy_pgettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
@@ -9,7 +11,7 @@ from matrix.accounts.models import Account, Platform
 from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.live.models import TrailerRule
-from matrix.live.services import BOOKABLE
+from matrix.live.session_values import BOOKABLE
 from matrix.permissions import visible_accounts
 from matrix.stores.models import Store
 

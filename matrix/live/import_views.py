@@ -11,15 +11,16 @@ from wtforms import BooleanField, HiddenField
 from wtforms.validators import DataRequired
 
 from matrix.chain import chain_zone
-from matrix.forms import show_error
 from matrix.errors import DomainError
+from matrix.forms import show_error
 from matrix.imports.confirming import PreviewOutdated, confirm_preview
 from matrix.imports.exports import to_csv, to_xlsx
 from matrix.imports.readers import Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.live import session_import as importer
-from matrix.live.calendars import local_day
+from matrix.live import session_sheet as sheet
 from matrix.live.blueprint import bp
+from matrix.live.calendars import local_day
 from matrix.permissions import hq_required
 from matrix.weeks import week_string
 
@@ -44,8 +45,8 @@ class DiscardForm(FlaskForm):
 
 
 def _upload_page(form: SessionUploadForm, status: int = 200):
-    return render_template("live/import.html", form=form, columns=importer.COLUMNS, required=importer.REQUIRED,
-                           example=importer.EXAMPLE, max_rows=importer.MAX_ROWS), status
+    return render_template("live/import.html", form=form, columns=sheet.COLUMNS, required=sheet.REQUIRED,
+                           example=sheet.EXAMPLE, max_rows=sheet.MAX_ROWS), status
 
 
 @bp.get("/import")
@@ -63,11 +64,11 @@ def import_upload():
     if form.validate_on_submit():
         try:
             data = form.file.data.read()
-            importer.check_table(read_table(data, form.file.data.filename))
+            sheet.check_table(read_table(data, form.file.data.filename))
         except DomainError as e:
             show_error(form, e, default_field="file")
         else:
-            saved = save_upload(data, filename=form.file.data.filename, kind=importer.KIND, user_id=current_user.id)
+            saved = save_upload(data, filename=form.file.data.filename, kind=sheet.KIND, user_id=current_user.id)
             return redirect(url_for(".import_preview", token=saved.token))
     return _upload_page(form, 422)
 
@@ -79,7 +80,7 @@ def import_template():
     fmt = request.args.get("format", "csv")
     if fmt not in TEMPLATE_FORMATS:
         abort(404)
-    headers = importer.template_headers()
+    headers = sheet.template_headers()
     data = to_csv(headers, []) if fmt == "csv" else to_xlsx(headers, [])
     return send_file(io.BytesIO(data), mimetype=TEMPLATE_FORMATS[fmt], as_attachment=True,
                      download_name=f"storematrix-live-sessions-template.{fmt}", max_age=0)
@@ -145,7 +146,7 @@ def import_discard(token: str):
 
 def _load(token: str) -> tuple[Upload, Table]:
     upload = load_upload(token, current_user.id)
-    if upload is None or upload.kind != importer.KIND:
+    if upload is None or upload.kind != sheet.KIND:
         abort(404)
     return upload, read_table(upload.read(), upload.filename)
 
@@ -160,4 +161,4 @@ def _preview(upload: Upload, preview: importer.SessionImportPreview, form: Sessi
     form.fingerprint.data = preview.fingerprint()  # after a 409 the confirm must pin the new preview
     return render_template("live/import_preview.html", upload=upload, preview=preview, counts=preview.counts, form=form,
                            rows=rows[:SHOWN_ROWS], shown_total=len(rows), show=show, flagged=len(flagged),
-                           labels=importer.LABELS, discard_form=DiscardForm()), status
+                           labels=sheet.LABELS, discard_form=DiscardForm()), status

@@ -11,10 +11,8 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -22,55 +20,18 @@ from matrix.accounts.models import Account, Platform
 from matrix.auth.models import User
 from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
-from matrix.imports.headers import Column, header_lookup, map_headers, normalise_header
-from matrix.imports.rows import load_in
+from matrix.imports.headers import normalise_header
 from matrix.imports.readers import BadFile, Table
+from matrix.imports.rows import load_in
 from matrix.live import batch, conflicts, services
 from matrix.live.models import TrailerRule
-from matrix.live.services import SessionValues
+from matrix.live.session_sheet import REQUIRED, check_table, clock_cell, day_cell, handle_cell, text_cell
+from matrix.live.session_values import SessionValues
 from matrix.live.settings import live_settings
 from matrix.permissions import visible_accounts
 from matrix.stores.models import Store
 
-MAX_ROWS = 5_000  # every row is conflict-checked and gets its trailers inside the confirm request
-KIND = "live_sessions"  # the ImportUpload kind: another import's token does not open here
-# The header each column is written with in the template is part of the file format, so not translated.
-COLUMNS = [
-    Column("platform", "平台", _l("Platform"), ("直播平台", "platform")),
-    Column("handle", "账号", _l("Account (handle)"),
-           ("直播账号", "抖音号", "快手号", "视频号id", "小红书号", "账号id", "handle", "account", "accountid")),
-    Column("day", "日期", _l("Day"), ("直播日期", "开播日期", "day", "date")),
-    Column("start", "开始时间", _l("Start"), ("开始", "开播时间", "start", "starttime", "from")),
-    Column("end", "结束时间", _l("End"), ("结束", "下播时间", "end", "endtime", "to")),
-    Column("title", "标题", _l("Title"), ("直播标题", "title")),
-    Column("theme", "主题", _l("Theme or products"), ("主题或商品", "商品", "直播主题", "theme", "products")),
-    Column("anchor", "主播", _l("Anchor"), ("主播姓名", "anchor", "host")),
-    Column("rule", "预告规则", _l("Trailer rule"), ("规则", "预告", "rule", "trailerrule")),
-]
-REQUIRED = ("platform", "handle", "day", "start", "end", "title", "anchor")
-EXAMPLE = {"platform": "抖音", "handle": "@qimu_hz_xihu", "day": "2026-11-28", "start": "19:00", "end": "21:00",
-           "title": "冬季新品直播", "theme": "羽绒被、床品四件套", "anchor": "李娜", "rule": ""}
-LABELS = {c.field: c.label for c in COLUMNS}
-_LOOKUP = header_lookup(COLUMNS)
 OK, ERROR, WARNING = "ok", "error", "warning"
-
-
-def guess_mapping(headers: list[str]) -> dict[int, str]:
-    """Column index -> field for every recognised header of this file kind."""
-    return map_headers(headers, _LOOKUP)
-
-
-def check_table(table: Table) -> dict[int, str]:
-    """The column mapping of an uploaded table; raises BadFile for missing columns or too many rows."""
-    mapping = guess_mapping(table.headers)
-    missing = [c.header for c in COLUMNS if c.field in REQUIRED and c.field not in mapping.values()]
-    if missing:
-        raise BadFile(_("The first row must hold the column names. Missing: %(columns)s. Download the template "
-                        "to see them all.", columns="、".join(missing)))
-    if len(table.rows) > MAX_ROWS:
-        raise BadFile(_("The file has %(n)d rows; at most %(max)d sessions are imported at once. Split it into "
-                        "several files.", n=len(table.rows), max=MAX_ROWS))
-    return mapping
 
 
 @dataclass
@@ -90,7 +51,7 @@ class SessionRow:
 
     @property
     def account_label(self) -> str:
-        handle = _handle(self.cells.get("handle"))
+        handle = handle_cell(self.cells.get("handle"))
         return " ".join(filter(None, [self.cells.get("platform", ""), "@" + handle if handle else ""]))
 
     @property
@@ -157,7 +118,7 @@ class _Known:
         for platform in db.session.scalars(select(Platform)):
             for word in (platform.code, platform.name_zh, platform.name_en):
                 self.platforms.setdefault(normalise_header(word), platform.id)
-        handles = {_handle(r.get("handle")) for r in raws} - {""}
+        handles = {handle_cell(r.get("handle")) for r in raws} - {""}
         # Handles are matched ignoring case: people retype them from the app, where case is not shown reliably.
         rows = load_in(select(Account.platform_id, Account.handle, Account.id, Account.store_id),
                        func.lower(Account.handle), sorted({h.lower() for h in handles}))
@@ -176,47 +137,8 @@ class _Known:
         self.store_of = {r.id: r.store_id for r in rows}
 
 
-def _handle(value) -> str:
-    return str(value or "").strip().lstrip("@").strip()
-
-
-def _text(value) -> str:
-    """A cell as the report shows it: dates as 2026-11-28, times as 19:00."""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if value.time() != time(0) else value.date().isoformat()
-    if isinstance(value, (date, time)):
-        return value.isoformat() if isinstance(value, date) else value.strftime("%H:%M")
-    return "" if value is None else str(value).strip()
-
-
-def _day(value):
-    """A date cell (Excel gives a date) or text: 2026-11-28, 2026/11/28 and 2026.11.28 are read."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value or "").strip()
-    parts = text.replace("/", "-").replace(".", "-").split("-")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):  # 2026-1-5 as Excel users write it
-        return f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}"
-    return text or None
-
-
-def _clock(value) -> str:
-    """A time cell (Excel gives a time or a fraction of a day) or text: 19:00:00 is read as 19:00."""
-    if isinstance(value, (time, datetime)):
-        return value.strftime("%H:%M")
-    if isinstance(value, float) and 0 <= value < 1:
-        minutes = round(value * 24 * 60)
-        return f"{minutes // 60:02d}:{minutes % 60:02d}"
-    text = str(value or "").strip()
-    if text.count(":") == 2 and text.endswith((":00", ":0")):
-        text = text.rsplit(":", 1)[0]
-    return text
-
-
 def _check_row(line: int, raw: dict, known: _Known, actor: User) -> SessionRow:
-    row = SessionRow(line=line, cells={name: _text(value) for name, value in raw.items()})
+    row = SessionRow(line=line, cells={name: text_cell(value) for name, value in raw.items()})
     account_id = _account(row, known)
     for name in REQUIRED[2:]:
         if not row.cells.get(name):
@@ -233,8 +155,8 @@ def _check_row(line: int, raw: dict, known: _Known, actor: User) -> SessionRow:
                                          "tell them apart.", name=rule_name)))
     if account_id is None or any(name in REQUIRED for name, _message in row.errors):
         return row  # the session form's checks need the account and every required cell
-    values = {"account_id": account_id, "day": _day(raw.get("day")), "start": _clock(raw.get("start")),
-              "end": _clock(raw.get("end")), "title": row.cells.get("title", ""),
+    values = {"account_id": account_id, "day": day_cell(raw.get("day")), "start": clock_cell(raw.get("start")),
+              "end": clock_cell(raw.get("end")), "title": row.cells.get("title", ""),
               "theme": row.cells.get("theme", ""), "anchor": row.cells.get("anchor", ""), "rule_id": rule_id}
     try:
         cleaned = services.clean_session(values, actor=actor, account=known.visible[account_id])
@@ -249,7 +171,7 @@ def _check_row(line: int, raw: dict, known: _Known, actor: User) -> SessionRow:
 
 
 def _account(row: SessionRow, known: _Known) -> int | None:
-    platform, handle = row.cells.get("platform", ""), _handle(row.cells.get("handle"))
+    platform, handle = row.cells.get("platform", ""), handle_cell(row.cells.get("handle"))
     if not platform:
         row.errors.append(("platform", _("The platform is required (抖音, 快手, 视频号, 小红书).")))
         return None
@@ -297,8 +219,3 @@ def schedule_preview(preview: SessionImportPreview, *, actor: User, accept_nearb
         raise DomainError(_("Some sessions overlap with nearby stores: accept the overlaps to schedule anyway."),
                           field="accept_nearby")
     return batch.schedule_many(preview.batch, actor=actor, accept_nearby=accept_nearby)
-
-
-def template_headers() -> list[str]:
-    return [c.header for c in COLUMNS]
-

@@ -14,7 +14,7 @@ in bulk (a whole imported week at once). An item is found again by its generatio
 
 New trailers whose time has already passed are not created.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,37 +23,20 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
 from matrix.chain import chain_zone
+from matrix.content.bulk import can_copy, copy_dicts
+from matrix.content.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.extensions import db
 from matrix.live.audience import Audience
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
+from matrix.live.trailer_report import TrailerReport
 from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
 from matrix.models import utcnow
-from matrix.sandbox.engine import render_fields
-from matrix.content.bulk import can_copy, copy_dicts
-from matrix.content.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.regions.services import region_name
+from matrix.sandbox.engine import render_fields
 
 CHUNK = 5_000
-
-@dataclass
-class TrailerReport:
-    added: int = 0
-    moved: int = 0
-    cancelled: int = 0
-    flagged: int = 0
-    revived: int = 0
-    too_late: int = 0      # wanted, but their time has passed: not created
-    failures: list[str] = field(default_factory=list)  # templates that failed for a session
-
-    def as_dict(self) -> dict:
-        return {"added": self.added, "moved": self.moved, "cancelled": self.cancelled, "flagged": self.flagged,
-                "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20]}
-
-    def summary(self) -> str:
-        return _("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
-                 added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)
 
 
 @dataclass

@@ -1,0 +1,23 @@
+"""What happened to a session's trailers when it was booked, moved or cancelled: counts for the user and the audit."""
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+
+
+@dataclass
+class TrailerReport:
+    added: int = 0
+    moved: int = 0
+    cancelled: int = 0
+    flagged: int = 0
+    revived: int = 0
+    too_late: int = 0      # wanted, but their time has passed: not created
+    failures: list[str] = field(default_factory=list)  # templates that failed for a session
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "moved": self.moved, "cancelled": self.cancelled, "flagged": self.flagged,
+                "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20]}
+
+    def summary(self) -> str:
+        return _("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
+                 added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)
