@@ -4,14 +4,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from matrix import geo
-from matrix.forms import preselect_only_choice, show_error
 from matrix.errors import DomainError
+from matrix.forms import preselect_only_choice, show_error
 from matrix.leads import services
+from matrix.leads.blueprint import bp
 from matrix.leads.forms import ManualLeadForm
 from matrix.leads.intake import LeadInput
 from matrix.leads.phones import normalise_phone
-from matrix.leads.store_index import ROUTABLE_STATUSES
-from matrix.leads.blueprint import bp
 from matrix.permissions import can_manage_store, get_store_or_404
 from matrix.stores.picker import offer_stores
 
@@ -44,12 +43,10 @@ def _save(form: ManualLeadForm):
     store_id = form.store_id.data
     store = get_store_or_404(current_user, store_id) if store_id is not None else None  # forged id: 404
     valid = form.validate_on_submit()
-    if store is None and not current_user.is_hq:
-        form.store_id.errors = list(form.store_id.errors) + [_("Choose your store.")]
-        valid = False
-    elif store is not None and store.status not in ROUTABLE_STATUSES:
-        # Routing would pass the lead on to another store, which the manager may not see.
-        form.store_id.errors = list(form.store_id.errors) + [_("This store is not open: it cannot take leads.")]
+    try:
+        services.check_entry_store(store, actor=current_user)  # with the form's own checks: every mistake at once
+    except DomainError as e:
+        show_error(form, e)
         valid = False
     point = _point(form)
     if not valid or form.lon.errors:

@@ -23,8 +23,10 @@ from matrix.leads.models import Lead, LeadNote, LeadSource, LeadStatus, RoutingR
 from matrix.leads.phones import PhoneError, decrypt_phone, protect_phone
 from matrix.leads.scoping import visible_leads
 from matrix.leads.sources import manual_source
+from matrix.leads.store_index import ROUTABLE_STATUSES
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store, managed_store_ids
+from matrix.stores.models import Store
 
 # new -> contacted -> joined the community -> visited the store -> converted; lost leaves from anywhere.
 PIPELINE = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.JOINED, LeadStatus.VISITED, LeadStatus.CONVERTED)
@@ -159,8 +161,19 @@ def set_follow_up(lead: Lead, when: datetime | None, *, actor: User) -> None:
     db.session.commit()
 
 
+def check_entry_store(store: Store | None, *, actor: User) -> None:
+    """A lead typed in by a manager names one of their stores, and only an open store can take it."""
+    if store is None and not actor.is_hq:
+        raise DomainError(_("Choose your store."), field="store_id")
+    if store is not None and store.status not in ROUTABLE_STATUSES:
+        # Routing would pass the lead on to another store, which the manager may not see.
+        raise DomainError(_("This store is not open: it cannot take leads."), field="store_id")
+
+
 def enter_lead(data: LeadInput, *, actor: User, note: str = "", now: datetime | None = None) -> Lead:
     """Save a lead staff typed in, routed and queued for notice like any other, with its first note: one transaction."""
+    store_id = data.source_store_id if isinstance(data.source_store_id, int) else None
+    check_entry_store(db.session.get(Store, store_id) if store_id else None, actor=actor)
     try:
         lead, _created = stage_lead(data, source=manual_source(), actor=actor, now=now)
         if note := (note or "").strip():
