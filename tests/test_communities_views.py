@@ -213,5 +213,6 @@ def test_move_and_delete_from_the_pages(client, login, post, two_stores, make_co
     assert "一群" in client.get(f"/communities/{first.id}/delete").get_data(as_text=True)
     assert post(f"/communities/{first.id}/delete").status_code == 302
     assert db.session.get(Community, first.id) is None
-    assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "community")).all() == \
+    assert db.session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "community")
+                              .order_by(AuditEntry.id)).all() == \
         ["move", "move", "delete"]
