@@ -41,6 +41,9 @@ def register_blueprints(app: Flask) -> None:
     from matrix.campaigns.views import bp as campaigns_bp
     from matrix.communities.views import bp as communities_bp
     from matrix.imports.views import bp as imports_bp
+    from matrix.joins.callback_views import bp as wecom_callback_bp
+    from matrix.joins.staleness import watch_groups
+    from matrix.joins.views import bp as joins_bp
     from matrix.leads.hooks_views import bp as hooks_bp
     from matrix.leads.lead_import_views import bp as lead_imports_bp
     from matrix.leads.sources_views import bp as sources_bp
@@ -61,6 +64,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(live_bp)
     for bp in (hooks_bp, sources_bp, lead_imports_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(joins_bp)
+    app.register_blueprint(wecom_callback_bp)
+    watch_groups()  # a change of a store's groups marks its join codes stale in the same transaction
 
 
 def register_commands(app: Flask) -> None:

@@ -2,7 +2,8 @@
 import pytest
 
 from matrix.wecom.callback import CallbackCrypto, CallbackError, check_aes_key, parse_event
-from wecom_app_server import AES_KEY, CALLBACK_TOKEN, CORP_ID, callback_post, event_xml, wecom_encrypt
+from wecom_app_server import AES_KEY, CALLBACK_TOKEN, CORP_ID
+from wecom_callbacks import callback_post, event_xml, wecom_encrypt
 
 # The sample of WeCom's WXBizMsgCrypt documentation (token, EncodingAESKey, corp id and two signed requests).
 SAMPLE = CallbackCrypto("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7")
@@ -65,9 +66,9 @@ def test_bad_keys_and_unreadable_bodies():
 
 
 def test_a_member_change_event_is_parsed():
-    query, body = callback_post(event_xml({"chat_id": "wrChat0001", "change_type": "update",
-                                           "update_detail": "add_member", "join_scene": 3,
-                                           "members": ["wmA", "wmB"], "last": "v1", "current": "v2"}, created=1700000000))
+    event = {"chat_id": "wrChat0001", "change_type": "update", "update_detail": "add_member", "join_scene": 3,
+             "members": ["wmA", "wmB"], "last": "v1", "current": "v2"}
+    query, body = callback_post(event_xml(event, created=1700000000))
     params = dict(part.split("=", 1) for part in query.split("&"))
     message = CallbackCrypto(CALLBACK_TOKEN, AES_KEY, CORP_ID).open_message(body, params["msg_signature"],
                                                                             params["timestamp"], params["nonce"])
