@@ -204,3 +204,21 @@ def test_a_join_into_an_unlinked_group_through_our_code_counts_for_the_store(cli
     sync_round(limit=50, now=utcnow() + timedelta(hours=7, seconds=1))
     [join] = joins()
     assert (join.store_id, join.channel, join.community_id) == (store.id, "trailer", None)
+
+
+def test_a_callback_racing_the_sync_for_one_member_still_counts_once(client, chain, wecom, monkeypatch):
+    import matrix.joins.members as members
+
+    store = chain["store"]
+    event = wecom.join("wrChatA0001", "wmRacer", state=make_state(store.id, "poster"))
+    post_event(client, event)  # the callback wrote the member ...
+    real, calls = members.known_members, []
+
+    def stale_read(chat_id, hashes):  # ... after the sync had looked for it
+        calls.append(chat_id)
+        return {} if len(calls) == 1 else real(chat_id, hashes)
+
+    monkeypatch.setattr(members, "known_members", stale_read)
+    read_groups_now()
+    [join] = joins()
+    assert join.channel == "poster" and len(calls) == 2

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from matrix.audit import services as audit
 from matrix.communities.models import Community
 from matrix.extensions import db
-from matrix.joins.members import add_join, member_hash
+from matrix.joins.members import add_join, known_members, member_hash
 from matrix.joins.models import WecomChat
 from matrix.wecom.callback import ChatEvent
 
@@ -23,6 +23,19 @@ CALLBACK_SCENES = {0: 1, 3: 3}  # event JoinScene (0 invited, 3 QR) -> groupchat
 
 def apply_chat_event(event: ChatEvent, *, now: datetime) -> int:
     """Apply one change_external_chat event; returns the joins recorded. Commits."""
+    for attempt in (1, 2):
+        try:
+            recorded = _apply(event, now)
+            db.session.commit()
+            return recorded
+        except IntegrityError:  # the same event retried in parallel, or the sync wrote the member first
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return 0
+
+
+def _apply(event: ChatEvent, now: datetime) -> int:
     chat = _chat(event.chat_id)
     community = db.session.scalar(select(Community).where(Community.wecom_chat_id == event.chat_id))
     recorded = 0
@@ -35,20 +48,14 @@ def apply_chat_event(event: ChatEvent, *, now: datetime) -> int:
             recorded = _record(event, community, now)
         due = now + READ_AGAIN_AFTER
         chat.sync_due_at = min(chat.sync_due_at, due) if chat.sync_due_at else due
-    db.session.commit()
     return recorded
 
 
 def _chat(chat_id: str) -> WecomChat:
     chat = db.session.scalar(select(WecomChat).where(WecomChat.chat_id == chat_id))
-    if chat is not None:
-        return chat
-    try:
-        with db.session.begin_nested():
-            chat = WecomChat(chat_id=chat_id)
-            db.session.add(chat)
-    except IntegrityError:  # the same event retried in parallel
-        chat = db.session.scalar(select(WecomChat).where(WecomChat.chat_id == chat_id))
+    if chat is None:
+        chat = WecomChat(chat_id=chat_id)
+        db.session.add(chat)
     return chat
 
 
@@ -66,10 +73,11 @@ def _move_count(chat: WecomChat, community: Community | None, event: ChatEvent) 
 def _record(event: ChatEvent, community: Community, now: datetime) -> int:
     joined_at = datetime.fromtimestamp(event.created_at, timezone.utc) if event.created_at else now
     scene = CALLBACK_SCENES.get(event.join_scene) if event.join_scene is not None else None
+    hashes = {member_hash(userid) for userid in event.member_ids}
+    new = sorted(hashes - set(known_members(event.chat_id, hashes)))
     return sum(add_join(chat_id=event.chat_id, community=community, store_id=community.store_id, state=None,
-                        raw_state="", member=member_hash(userid), join_scene=scene, joined_at=joined_at,
-                        source="callback", now=now)
-               for userid in event.member_ids)
+                        raw_state="", member=member, join_scene=scene, joined_at=joined_at, source="callback", now=now)
+               for member in new)
 
 
 def _dismissed(chat: WecomChat, community: Community | None) -> None:

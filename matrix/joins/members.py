@@ -65,7 +65,20 @@ def sync_chat(client: WecomClient, chat_row_id: int, *, now: datetime) -> int | 
         if error.kind == ErrorKind.CONFIG or error.rate_limited:
             raise StopRound(error) from None
         return None
-    community = db.session.scalar(select(Community).where(Community.wecom_chat_id == chat_id))
+    for attempt in (1, 2):
+        try:
+            recorded = _store_group(group, chat_row_id, now)
+            db.session.commit()
+            return recorded
+        except IntegrityError:  # a callback recorded one of these members meanwhile: read what it wrote
+            db.session.rollback()
+            if attempt == 2:
+                raise
+    return None
+
+
+def _store_group(group: GroupChat, chat_row_id: int, now: datetime) -> int:
+    community = db.session.scalar(select(Community).where(Community.wecom_chat_id == group.chat_id))
     recorded = record_members(group, community, now=now)
     chat = db.session.get(WecomChat, chat_row_id)
     chat.name, chat.members, chat.member_version = group.name[:120], len(group.members), group.member_version[:64]
@@ -73,7 +86,6 @@ def sync_chat(client: WecomClient, chat_row_id: int, *, now: datetime) -> int | 
     chat.last_error = chat.locked_until = None
     if community is not None and community.members != len(group.members):
         community.members = len(group.members)  # the rotation follows WeCom's real count
-    db.session.commit()
     return recorded
 
 
@@ -84,8 +96,7 @@ def record_members(group: GroupChat, community: Community | None, *, now: dateti
     connection = active_connection()
     since = connection.connected_at if connection else now
     hashes = {m.userid: member_hash(m.userid) for m in group.members if m.userid}
-    known = {j.member_hash: j for j in db.session.scalars(
-        select(GroupJoin).where(GroupJoin.chat_id == group.chat_id, GroupJoin.member_hash.in_(list(hashes.values()))))}
+    known = known_members(group.chat_id, hashes.values())
     staff = [hashes[m.userid] for m in group.members if m.type != CUSTOMER and hashes.get(m.userid) in known]
     if staff:  # a callback could not tell staff from customers
         db.session.execute(delete(GroupJoin).where(GroupJoin.chat_id == group.chat_id,
@@ -110,19 +121,24 @@ def record_members(group: GroupChat, community: Community | None, *, now: dateti
 
 def add_join(*, chat_id: str, community: Community | None, store_id: int, state: State | None, raw_state: str,
              member: str, join_scene: int | None, joined_at: datetime, source: str, now: datetime) -> int:
-    """Insert one join (1), or nothing when it is known already (0): a retried callback counts once."""
+    """Add a join the caller found unknown; the unique (chat, member) makes a racing second writer fail.
+
+    No savepoint per row: SQLite commits at each outermost RELEASE. Callers retry the whole change once.
+    """
     join = GroupJoin(chat_id=chat_id, community_id=community.id if community is not None else None, store_id=store_id,
                      channel=state.channel if state else None, state=raw_state[:30] or None,
                      lead_id=state.lead_id if state else None, member_hash=member, join_scene=join_scene,
                      joined_at=joined_at, source=source, recorded_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(join)
-    except IntegrityError:  # another process recorded the same member a moment ago
-        return 0
+    db.session.add(join)
     if join.lead_id:
         _lead_joined(join.lead_id, store_id, now)
     return 1
+
+
+def known_members(chat_id: str, hashes) -> dict[str, GroupJoin]:
+    """The joins already recorded for these members of the group, by member hash."""
+    return {j.member_hash: j for j in db.session.scalars(
+        select(GroupJoin).where(GroupJoin.chat_id == chat_id, GroupJoin.member_hash.in_(list(hashes))))}
 
 
 def _complete(join: GroupJoin, raw_state: str, state: State | None, join_scene: int, joined_at: datetime, *,

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 
 from matrix.audit import services as audit
 from matrix.chain import chain_language
@@ -75,10 +75,11 @@ def ensure_join_ways(now: datetime) -> int:
     if not short:
         return 0
     have = set(db.session.scalars(select(JoinWay.state).where(JoinWay.store_id.in_(short))))
-    rows = [JoinWay(store_id=s, channel=c, state=make_state(s, c), status=JoinWayStatus.PENDING, stale=True,
-                    chat_ids=[], next_attempt_at=now, created_at=now)
-            for s in short for c in CHANNELS if make_state(s, c) not in have]
-    db.session.add_all(rows)
+    rows = [{"store_id": s, "channel": c, "state": make_state(s, c), "status": JoinWayStatus.PENDING, "stale": True,
+             "chat_ids": [], "attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now}
+            for s in sorted(short) for c in CHANNELS if make_state(s, c) not in have]
+    if rows:  # a whole chain's first round: tens of thousands of rows, in one bulk insert
+        db.session.execute(insert(JoinWay), rows)
     return len(rows)
 
 
