@@ -64,6 +64,7 @@ class WecomError(Exception):
 
     @classmethod
     def from_answer(cls, answer: dict) -> "WecomError":
+        """The error of an answer with a non-zero errcode (WeCom's hint URL cut off)."""
         code = int(answer.get("errcode", -1))
         text = str(answer.get("errmsg", "")).split(", hint:")[0][:160]
         return cls(classify(code), f"errcode {code}: {text}", errcode=code)

@@ -53,6 +53,7 @@ class CallbackCrypto:
         self.key = check_aes_key(encoding_aes_key)
 
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypted: str) -> None:
+        """Raise CallbackError unless msg_signature signs this timestamp, nonce and ciphertext."""
         expected = signature(self.token, timestamp, nonce, encrypted)
         if not hmac.compare_digest(expected, (msg_signature or "").lower()):
             raise CallbackError("bad_signature")
@@ -71,6 +72,7 @@ class CallbackCrypto:
         return self.decrypt(encrypted)
 
     def decrypt(self, encrypted: str) -> bytes:
+        """The message inside a base64 ciphertext, once its padding, length and receive id are right."""
         try:
             data = base64.b64decode(encrypted, validate=True)
         except (ValueError, TypeError):
