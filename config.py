@@ -60,6 +60,15 @@ class Config:
     WECOM_BACKOFF_BASE_S = 30     # first retry after about 30 s, doubling ...
     WECOM_BACKOFF_CAP_S = 3600    # ... up to an hour between attempts
     WECOM_MAX_ATTEMPTS = 12       # then the delivery is marked failed (about 5 hours in all)
+    # The WeCom app API (channel join codes, customer groups). WECOM_API_BASE_URL sends every call to another
+    # host (a loopback stand-in in tests, a staging proxy): leave it unset in production.
+    WECOM_API_BASE_URL = os.environ.get("WECOM_API_BASE_URL") or None
+    WECOM_API_TIMEOUT_S = float(os.environ.get("WECOM_API_TIMEOUT_S", "8"))
+    WECOM_CALLBACK_MAX_BYTES = 64 * 1024  # a member-change event of 200 members is about 12 KB encrypted
+    WECOM_CALLBACK_MAX_SKEW_S = 600       # a callback's timestamp within 10 minutes of our clock
+    WECOM_CHAT_SYNC_HOURS = float(os.environ.get("WECOM_CHAT_SYNC_HOURS", "6"))  # re-read every group's members
+    WECOM_LEAD_CODE_DAYS = 30             # a lead's own join code is deleted after this (or once they joined)
+    JOINS_SYNC_INTERVAL_S = float(os.environ.get("JOINS_SYNC_INTERVAL_S", "5"))
     WORKER_BATCH = int(os.environ.get("WORKER_BATCH", "50"))
     WORKER_INTERVAL_S = float(os.environ.get("WORKER_INTERVAL_S", "2"))
     WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)

@@ -44,14 +44,18 @@ VIEW_MODULES = (
     "plans.views", "plans.hq_views", "plans.print_views",
     "live.views", "live.calendar_views", "live.rules_views", "live.import_views",
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
+    "joins.views", "joins.callback_views",
 )
 
 
 def register_blueprints(app: Flask) -> None:
+    from matrix.joins.staleness import watch_groups
+
     modules = [importlib.import_module(f"matrix.{name}") for name in VIEW_MODULES]
     for module in modules:
         if module.bp.name not in app.blueprints:
             app.register_blueprint(module.bp)
+    watch_groups()  # a change of a store's groups marks its join codes stale in the same transaction
 
 
 def register_commands(app: Flask) -> None:

@@ -60,3 +60,5 @@ def import_all_models() -> None:
     from matrix.leads import models as _leads  # noqa: F401
     from matrix.notifications import models as _notifications  # noqa: F401
     from matrix.live import models as _live  # noqa: F401
+    from matrix.wecom import models as _wecom  # noqa: F401
+    from matrix.joins import models as _joins  # noqa: F401

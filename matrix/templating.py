@@ -28,6 +28,7 @@ NAVIGATION = [
     ("users.index", _l("Users"), (Role.ADMIN,)),
     ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
     ("notifications.index", _l("Deliveries"), (Role.ADMIN, Role.OPERATOR)),
+    ("joins.index", _l("WeCom join codes"), (Role.ADMIN, Role.OPERATOR)),
 ]
 
 def nav_items() -> list[tuple[str, str, bool]]:

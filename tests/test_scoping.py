@@ -17,15 +17,18 @@ from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.leads.phones import encrypt_text, protect_phone
 from matrix.live.models import LiveSession
 from matrix.models import Base
-from matrix.content.models import ContentItem, ContentKind
 from matrix.brands.models import Brand
+from matrix.content.models import ContentItem, ContentKind
+from matrix.joins.models import JoinWay, JoinWayStatus
+from matrix.joins.states import make_state
+from matrix.wecom.models import WecomConnection
 
 # Routes that hold no store data, or change only the signed-in user's own session.
 OWN_SESSION_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.language", "users.me"}
 # rejected_deliveries: the walk POSTs forged bodies to the public webhook, which logs each refusal.
 SKIP_TABLES = {"audit_entries", "login_attempts", "regions", "geocode_cache", "rejected_deliveries"}
 # Public webhooks (the signature is the check): a forged delivery answers 4xx, not necessarily 403/404.
-SIGNED_ENDPOINTS = {"hooks.receive"}
+SIGNED_ENDPOINTS = {"hooks.receive", "wecom_callback.verify", "wecom_callback.receive"}
 
 
 def database_snapshot() -> dict:
@@ -66,6 +69,13 @@ def two_stores(make_store, make_user, make_account, make_community, platforms):
     item_b = ContentItem(store_id=store_b.id, account_id=account_b.id, day=date(2026, 11, 23), slot="12:00",
                          kind=ContentKind.SHORT_VIDEO, topic="乙内容隐私", caption="乙内容隐私")
     db.session.add(item_b)
+    # WeCom connected; store B's channel code and its lead's own code carry markers in their QR addresses.
+    db.session.add(WecomConnection(corp_id="ww0123456789abcdef", secret_encrypted=encrypt_text("s" * 32)))
+    db.session.add_all([JoinWay(store_id=store_b.id, channel=channel, lead_id=lead, config_id=f"cfg{channel}",
+                                state=make_state(store_b.id, channel, lead), chat_ids=["wrChatB0001"],
+                                qr_code=f"https://wework.qpic.cn/wwpic/BQRSECRET{channel}/0",
+                                status=JoinWayStatus.READY, stale=False)
+                        for channel, lead in (("poster", None), ("lead", lead_b.id))])
     db.session.commit()
     return {"store_a": store_a, "store_b": store_b, "account_b": account_b, "brand_account": brand_account,
             "community_b": community_b, "manager_a": manager_a, "manager_b": manager_b, "brand": brand,
@@ -109,12 +119,14 @@ def url_arguments(objects) -> dict:
             # lead sources are HQ-only; webhooks check signatures
             "slug": b["source_b"].slug, "week": "2026-W48", "item_id": b["item_b"].id,
             "campaign_id": 1, "template_id": 1,  # campaigns are HQ-only: 403 before any lookup
-            "rule_id": 1}  # trailer rules are HQ-only too
+            "rule_id": 1,  # trailer rules are HQ-only too
+            "join_way_id": 1}  # the WeCom page is HQ-only
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.
 B_MARKERS = ("乙门店隐私", "b_secret_handle", "乙群隐私", "SECRETKEYB1234", "88889999",
-             "乙线索隐私", "乙线索地址隐私", LEAD_B_PHONE, "139****9876", "乙来源隐私", "b-source-secret", "乙内容隐私")
+             "乙线索隐私", "乙线索地址隐私", LEAD_B_PHONE, "139****9876", "乙来源隐私", "b-source-secret", "乙内容隐私",
+             "BQRSECRET")
 
 
 def test_store_manager_cannot_reach_another_stores_data(app, client, login, post, two_stores):

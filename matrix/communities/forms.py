@@ -26,6 +26,7 @@ class CommunityForm(StoreFields, FlaskForm):
     members = StringField(_l("Members"), default="0", validators=[Length(max=20)])
     qr_upload = FileField(_l("QR code image"))
     robot_webhook_url = SecretField(_l("Group robot webhook"), validators=[Length(max=500)])
+    wecom_chat_id = StringField(_l("WeCom chat id"), validators=[Length(max=64)])
     clear_webhook = BooleanField(_l("Remove the group robot"))
     active = BooleanField(_l("Active: the live code may hand out this group"), default=True)
 
@@ -34,6 +35,7 @@ class CommunityForm(StoreFields, FlaskForm):
         return {"store_id": store_id, "name": self.name.data, "kind": self.kind.data,
                 "invite_link": self.invite_link.data, "capacity": self.capacity.data,
                 "members": self.members.data, "robot_webhook_url": self.robot_webhook_url.data,
+                "wecom_chat_id": self.wecom_chat_id.data,
                 "active": bool(self.active.data), "rotation_order": rotation_order}
 
 

@@ -33,6 +33,8 @@ class Community(Base):
     robot_webhook_url: Mapped[str | None] = mapped_column(String(500))
     # Set when the robot answered a permanent error (93000 robot removed, 40008 ...): HQ must fix it.
     robot_error: Mapped[str | None] = mapped_column(String(300))
+    # WeCom's id of the customer group (chat_id, "wr..."): what channel join codes list and joins name.
+    wecom_chat_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     rotation_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,7 +13,7 @@ from matrix.errors import DomainError, FieldErrors
 from matrix.extensions import db
 
 AUDITED_FIELDS = ["store_id", "name", "kind", "invite_link", "capacity", "members", "robot_webhook_url",
-                  "active", "rotation_order", "qr_image"]
+                  "wecom_chat_id", "active", "rotation_order", "qr_image"]
 
 
 class InvalidCommunity(FieldErrors):
@@ -30,6 +30,10 @@ def _check_name(values: dict, community_id: int | None = None) -> None:
         query = query.where(Community.id != community_id)
     if db.session.scalar(query):
         raise DomainError(_("This store already has a group named %(name)s.", name=values["name"]), field="name")
+    if chat_id := values.get("wecom_chat_id"):
+        taken = select(Community.id).where(Community.wecom_chat_id == chat_id)
+        if db.session.scalar(taken.where(Community.id != community_id) if community_id else taken):
+            raise DomainError(_("Another group already has this WeCom chat id."), field="wecom_chat_id")
 
 
 def create_community(cleaned: CommunityValues, *, actor: User, qr_image: bytes | None = None) -> Community:

@@ -1,4 +1,5 @@
 """Clean community fields from a form or a sheet row, and check uploaded QR images."""
+import re
 import struct
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ ROBOT_HOST = "qyapi.weixin.qq.com"
 ROBOT_PATH = "/cgi-bin/webhook/send"
 MAX_GROUP_SIZE = 500  # a WeChat group's hard limit
 MAX_QR_BYTES = 2 * 1024 * 1024
+CHAT_ID = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")  # WeCom customer group ids look like "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA"
 KIND_WORDS = {"wecom": CommunityKind.WECOM, "企业微信": CommunityKind.WECOM, "企业微信群": CommunityKind.WECOM,
               "企微": CommunityKind.WECOM, "企微群": CommunityKind.WECOM,
               "wechat": CommunityKind.WECHAT, "微信": CommunityKind.WECHAT, "微信群": CommunityKind.WECHAT}
@@ -61,6 +63,13 @@ def check_robot_url(url: str) -> str:
     return url.strip()
 
 
+def check_chat_id(chat_id: str) -> str:
+    """A WeCom customer group id (chat_id), as the WeCom app lists it."""
+    if not CHAT_ID.match(chat_id):
+        raise DomainError(_("A WeCom chat id is 8 to 64 letters, digits, “-” or “_” (such as wrOgQhDgAA…)."))
+    return chat_id
+
+
 def check_invite_link(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -98,6 +107,10 @@ def clean_community(raw: dict) -> CommunityValues:
     v["robot_webhook_url"] = None
     if robot:
         attempt("robot_webhook_url", lambda: check_robot_url(robot))
+    chat_id = str(raw.get("wecom_chat_id") or "").strip()
+    v["wecom_chat_id"] = None
+    if chat_id:
+        attempt("wecom_chat_id", lambda: check_chat_id(chat_id))
     attempt("active", lambda: parse_bool(raw.get("active"), default=True))
     attempt("rotation_order", lambda: parse_count(raw.get("rotation_order"), _("Rotation order")))
     return out

@@ -124,7 +124,8 @@ def _save(form: CommunityForm, community: Community | None = None) -> Community 
 def _initial(community: Community) -> dict:
     return {"store_id": community.store_id, "name": community.name, "kind": community.kind.value,
             "invite_link": community.invite_link or "", "capacity": str(community.capacity),
-            "members": str(community.members), "active": community.active}
+            "members": str(community.members), "wecom_chat_id": community.wecom_chat_id or "",
+            "active": community.active}
 
 
 @bp.route("/new", methods=["GET", "POST"])

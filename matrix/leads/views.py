@@ -13,6 +13,7 @@ from matrix.stores.picker import city_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.exports import to_csv
+from matrix.joins.codes import lead_invite
 from matrix.leads import reports, services
 from matrix.leads.blueprint import bp, chain_tz, invite_community, may_reveal, read_filters, render_detail
 from matrix.leads.forms import ConfirmForm, ExportForm, FollowUpForm, NoteForm, StatusForm
@@ -121,13 +122,13 @@ def invite_card(lead_id: int):
     if lead.store is None or community is None:
         abort(404)
     qr_svg = None
-    if not community.qr_mime and community.invite_link:
+    if not community.qr_mime and community.invite_link:  # without a WeCom code the card prints the group's own
         import segno
 
         # Drawn from the invite link when no QR image was uploaded; inline SVG prints sharp at any size.
         qr_svg = Markup(segno.make(community.invite_link, error="m").svg_inline(scale=6, border=2))
     return render_template("leads/invite_card.html", lead=lead, community=community, store=lead.store,
-                           qr_svg=qr_svg)
+                           qr_svg=qr_svg, invite=lead_invite(lead), action_form=ConfirmForm())
 
 
 @bp.post("/export")
