@@ -30,7 +30,7 @@ from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
 from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
 from matrix.models import utcnow
-from matrix.planning import sandbox
+from matrix.planning import limits, sandbox
 from matrix.planning.bulk import can_copy, copy_dicts
 from matrix.planning.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.regions.services import region_name
@@ -291,7 +291,8 @@ def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,
     report = TrailerReport()
     if sessions:
         db.session.flush()
-        _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
+        with limits.render_job():  # however many sessions and steps, their texts share one rendering budget
+            _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
     return report
 
 

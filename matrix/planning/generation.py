@@ -20,7 +20,7 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.live.upcoming import next_sessions
-from matrix.planning import sandbox
+from matrix.planning import limits, sandbox
 from matrix.planning.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
 from matrix.planning.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
 from matrix.planning.scope import in_scope, planned_accounts
@@ -94,7 +94,8 @@ def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> Ge
         raise DomainError(_("The week %(week)s is outside the campaign's dates.", week=week))
     if not campaign.active:
         raise DomainError(_("The campaign is paused: activate it before generating a week."))
-    _Job(campaign, monday, days, report).run()
+    with limits.render_job():  # every store's texts share one rendering budget
+        _Job(campaign, monday, days, report).run()
     audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary(),
                  changes=report.as_dict())
     db.session.commit()
