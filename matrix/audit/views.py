@@ -31,14 +31,14 @@ ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l(
                  "retry": _l("Retried"), "reveal_phone": _l("Revealed a phone number"), "revoke": _l("Revoked"),
                  "rotate_secret": _l("Rotated the secret"), "status": _l("Changed the status"),
                  "approve": _l("Approved"), "reject": _l("Rejected"), "cancel": _l("Cancelled"),
-                 "results": _l("Entered results")}
+                 "results": _l("Entered results"), "discard": _l("Discarded")}
 ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l("Community"),
                  "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform"), "campaign": _l("Campaign"),
                  "content_template": _l("Content template"), "content_item": _l("Content item"), "lead": _l("Lead"),
                  "lead_source": _l("Lead source"), "notification": _l("Delivery"),
                  "calendar_feed": _l("Calendar feed"), "live_session": _l("Live session"),
                  "trailer_rule": _l("Trailer rule"), "live_settings": _l("Live settings"), "demo": _l("Demo data"),
-                 "seed": _l("Generated data")}
+                 "seed": _l("Generated data"), "import_upload": _l("Pending import")}
 # entity -> (model, endpoint, URL argument). A link is drawn only when the endpoint is
 # registered and the object is still there.
 ENTITY_LINKS = {"store": (Store, "stores.detail", "store_id"),

@@ -82,7 +82,7 @@ def confirm(token: str):
     except DomainError as e:
         flash(e.message, "error")
         return _render_preview(upload, table, plan, status=422)
-    discard_upload(token)
+    discard_upload(token, actor=current_user)
     flash(_("Imported %(file)s: %(new)d new, %(changed)d changed, %(unchanged)d unchanged.", file=upload.filename,
             new=counts["new"], changed=counts["changed"], unchanged=counts["unchanged"]), "success")
     return redirect(url_for(".index"))
@@ -93,7 +93,8 @@ def confirm(token: str):
 def discard(token: str):
     """Forget an uploaded file without importing it."""
     if DiscardForm().validate_on_submit():
-        discard_upload(token)
+        if not discard_upload(token, actor=current_user):
+            abort(404)  # another user's upload, or none: as if it did not exist
         flash(_("The file was discarded; nothing was imported."), "success")
     return redirect(url_for(".index"))
 

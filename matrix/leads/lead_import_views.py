@@ -72,7 +72,7 @@ def confirm(token: str):
     except DomainError as e:
         flash(e.message, "error")
         return _render(upload, plan, form, status=422)
-    discard_upload(token)
+    discard_upload(token, actor=current_user)
     flash(_("Imported %(file)s: %(new)d new leads, %(duplicate)d imported before.", file=upload.filename,
             new=counts["new"], duplicate=counts["duplicate"]), "success")
     return redirect(url_for("sources.index"))
@@ -83,7 +83,8 @@ def confirm(token: str):
 def discard(token: str):
     """Forget an uploaded sheet without importing it."""
     if DiscardForm().validate_on_submit():
-        discard_upload(token)
+        if not discard_upload(token, actor=current_user):
+            abort(404)  # another user's upload, or none: as if it did not exist
         flash(_("The file was discarded; nothing was imported."), "success")
     return redirect(url_for(".index"))
 

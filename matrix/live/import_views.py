@@ -119,7 +119,7 @@ def import_confirm(token: str):
         flash(_("Another session was booked meanwhile, so nothing was scheduled. Check the new preview."), "error")
         return _preview(upload, importer.plan_session_import(table, actor=current_user, filename=upload.filename),
                         form, 409)
-    discard_upload(token)
+    discard_upload(token, actor=current_user)
     trailers = report.trailers
     message = _("%(file)s: %(n)d live sessions scheduled with %(trailers)d trailers.", file=upload.filename,
                 n=len(report.sessions), trailers=trailers.added)
@@ -138,7 +138,8 @@ def import_confirm(token: str):
 def import_discard(token: str):
     """Forget an uploaded sheet without scheduling anything."""
     if DiscardForm().validate_on_submit():
-        discard_upload(token)
+        if not discard_upload(token, actor=current_user):
+            abort(404)  # another user's upload, or none: as if it did not exist
         flash(_("The file was discarded; nothing was scheduled."), "success")
     return redirect(url_for(".import_sessions"))
 
