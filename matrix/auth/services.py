@@ -7,6 +7,7 @@ from sqlalchemy import delete, func, select
 
 from matrix.audit import services as audit
 from matrix.auth.models import LoginAttempt, Role, User
+from matrix.auth.passwords import check_password
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
@@ -38,10 +39,9 @@ def authenticate(username: str, password: str, *, remote_addr: str, max_failures
     return user if ok else None
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords shorter than 10 characters."""
-    if len(password) < 10:
-        raise DomainError(_("The password must have at least 10 characters."), field="password")
+def validate_password(password: str, *, username: str = "", display_name: str = "") -> None:
+    """Refuse passwords shorter than 10 characters, the commonest ones and ones holding the user's name."""
+    check_password(password, username=username, display_name=display_name)
 
 
 # Codes come pasted from Excel columns or typed: commas (also Chinese ones), spaces, new lines.
@@ -102,7 +102,7 @@ def create_user(*, username: str, password: str, role: Role, actor: User | None,
                 store_ids: list[int] | None = None, active: bool = True) -> User:
     """Add a user; store managers get the stores they run."""
     username = _check_username(username)
-    validate_password(password)
+    validate_password(password, username=username, display_name=display_name)
     user = User(username=username, display_name=display_name or username, role=Role(role),
                 mobile=mobile or None, locale=locale, active=active)
     user.set_password(password)
@@ -140,7 +140,7 @@ def update_user(user: User, *, actor: User, display_name: str, role: Role, activ
     _check_role_change(user, actor=actor, role=role, active=active)
     new_username = _check_username(username, user.id) if username is not None else user.username
     if password:
-        validate_password(password)
+        validate_password(password, username=new_username, display_name=display_name or user.display_name)
     before = _user_fields(user)
     user.username, user.display_name = new_username, display_name or new_username
     user.role, user.active, user.mobile = role, active, mobile or None
@@ -161,7 +161,7 @@ def update_own_account(user: User, *, display_name: str, locale: str,
     if new_password:
         if not user.check_password(current_password or ""):
             raise DomainError(_("The current password is not right."), field="current_password")
-        validate_password(new_password)
+        validate_password(new_password, username=user.username, display_name=display_name or user.display_name)
     before = {"display_name": user.display_name, "locale": user.locale}
     user.display_name = display_name.strip() or user.username
     user.locale = locale
