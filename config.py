@@ -48,8 +48,6 @@ class Config:
     # Nominatim's public policy is one request per second.
     GEOCODER_MIN_DELAY_S = float(os.environ.get("GEOCODER_MIN_DELAY_S", "1.0"))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an XLSX of 10,000 stores is about 1 MB
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_MINUTES = 15
     PAGE_SIZE = 50
     # Public address of the site, for links in robot messages (e.g. https://matrix.example.com).
     BASE_URL = os.environ.get("BASE_URL")

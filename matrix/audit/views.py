@@ -31,7 +31,8 @@ ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l(
                  "retry": _l("Retried"), "reveal_phone": _l("Revealed a phone number"), "revoke": _l("Revoked"),
                  "rotate_secret": _l("Rotated the secret"), "status": _l("Changed the status"),
                  "approve": _l("Approved"), "reject": _l("Rejected"), "cancel": _l("Cancelled"),
-                 "results": _l("Entered results"), "discard": _l("Discarded")}
+                 "results": _l("Entered results"), "discard": _l("Discarded"),
+                 "sign_out": _l("Signed out")}
 ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l("Community"),
                  "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform"), "campaign": _l("Campaign"),
                  "content_template": _l("Content template"), "content_item": _l("Content item"), "lead": _l("Lead"),
