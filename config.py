@@ -61,6 +61,8 @@ class Config:
     WORKER_BATCH = int(os.environ.get("WORKER_BATCH", "50"))
     WORKER_INTERVAL_S = float(os.environ.get("WORKER_INTERVAL_S", "2"))
     WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)
+    # Strict-Transport-Security max-age: only production (behind HTTPS) sends it; browsers then refuse plain HTTP.
+    HSTS_SECONDS = 0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the session cookie bounds the token's life
@@ -122,6 +124,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 365 * 24 * 3600))
 
     def init_app(self, app) -> None:
         if not app.config.get("SECRET_KEY"):

@@ -16,6 +16,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     register_commands(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_production(app)
     return app
 
 
@@ -79,3 +80,9 @@ def register_template_helpers(app: Flask) -> None:
     from matrix.templating import register
 
     register(app)
+
+
+def register_production(app: Flask) -> None:
+    from matrix.ops import headers
+
+    headers.register(app)
