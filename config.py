@@ -31,6 +31,7 @@ def _new_fernet_key() -> str:
 
 
 class Config:
+    MATRIX_ENV = "development"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -75,11 +76,32 @@ class Config:
     LEAD_HASH_KEY: str | None = os.environ.get("LEAD_HASH_KEY")
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 64 * 1024))
     WEBHOOK_MAX_SKEW_S = 300  # generic signed webhooks: the timestamp must be within 5 minutes
+    # Rate limits shared by every process: counters in Redis in production (redis://host:6379/0), in this
+    # process's memory in development and tests (`flask check` refuses memory:// in production).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # name -> "N per second|minute|hour; ..." (the `limits` notation), per client address.
+    RATE_LIMITS = {
+        "sign_in": os.environ.get("RATE_LIMIT_SIGN_IN", "20 per minute; 200 per hour"),  # each try hashes: CPU
+        "webhook": os.environ.get("RATE_LIMIT_WEBHOOK", "1500 per second; 60000 per minute"),  # bursts of 1,000/s
+        "public_page": os.environ.get("RATE_LIMIT_PUBLIC_PAGE", "120 per minute"),
+        "public_form": os.environ.get("RATE_LIMIT_PUBLIC_FORM", "10 per minute; 60 per hour"),
+    }
+    RATELIMIT_ENABLED = True
+    # Reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are believed; 0 trusts none.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    DB_CONNECT_TIMEOUT_S = int(os.environ.get("DB_CONNECT_TIMEOUT_S", "5"))  # a dead database answers 503 fast
+    DB_UNAVAILABLE_RETRY_S = 30  # Retry-After while the database is unreachable (platforms retry webhooks)
 
     def init_app(self, app) -> None:
         """Fill what depends on the instance folder."""
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "storematrix.db")
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            # Without a timeout a connection to a host that drops packets waits minutes, holding the worker.
+            options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+            options.setdefault("pool_timeout", app.config["DB_CONNECT_TIMEOUT_S"])
+            connect = options["connect_args"] = dict(options.get("connect_args") or {})
+            connect.setdefault("connect_timeout", app.config["DB_CONNECT_TIMEOUT_S"])
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
         if not app.config.get("LEAD_PHONE_KEY"):
@@ -107,7 +129,10 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(Config):
+    MATRIX_ENV = "test"
     TESTING = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = False  # the suite signs in hundreds of times a minute; tests/test_rate_limits.py turns it on
     # Tests read messages in the source language; tests/test_translations.py checks the Chinese default.
     BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "test-secret"
@@ -123,6 +148,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    MATRIX_ENV = "production"
     SESSION_COOKIE_SECURE = True
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 365 * 24 * 3600))
 
@@ -135,6 +161,17 @@ class ProductionConfig(Config):
                 raise RuntimeError(f"{name} is not set: production refuses to start without it, because leads' "
                                    "phone numbers are encrypted and hashed with it (see the README).")
         super().init_app(app)
+        if not _is_site_address(app.config.get("BASE_URL")):
+            # Otherwise links in robot messages take the request's Host header, which a client chooses.
+            raise RuntimeError("BASE_URL is not set to the site's public address (https://matrix.example.com): "
+                               "production refuses to start without it, because robot messages link to leads.")
+
+
+def _is_site_address(url: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
 
 
 def config_for_environment() -> type[Config]:

@@ -83,6 +83,11 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_production(app: Flask) -> None:
-    from matrix.ops import headers
+    """Security headers, request ids and masked logs, rate limits, health checks, database faults."""
+    from matrix.ops import faults, headers, health, logs, ratelimit
 
     headers.register(app)
+    logs.register(app)
+    ratelimit.register(app)
+    faults.register(app)
+    app.register_blueprint(health.bp)

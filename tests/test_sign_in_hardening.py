@@ -1,6 +1,5 @@
 """Sign-in throttle per address and per name with back-off (no lock-out), constant-time answers, and
 sessions that end: sign-out and new passwords end every earlier session; sign-in starts a fresh one."""
-import statistics
 import time
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from matrix.auth import services, throttle
 from matrix.auth.models import Role
 from matrix.extensions import db
 from matrix.models import utcnow
-from conftest import PASSWORD, csrf_token
+from conftest import PASSWORD, PASSWORD_HASH, csrf_token
 
 ATTACKER, OFFICE = "203.0.113.66", "127.0.0.1"  # the test client browses from 127.0.0.1
 
@@ -32,7 +31,8 @@ def test_an_attacker_cannot_lock_the_admin_out(app, make_user):
     assert admin.active
 
 
-def test_one_address_cannot_try_name_after_name(app, make_user):
+def test_one_address_cannot_try_name_after_name(app, make_user, monkeypatch):
+    monkeypatch.setattr(services, "_dummy_hash", lambda: PASSWORD_HASH)  # the suite's cheap hash: timing is below
     make_user(Role.OPERATOR, username="real-user")
     answers = [sign_in(app, f"name{n}", "guess-guess-guess", address=ATTACKER).status_code
                for n in range(throttle.ADDRESS.free + 2)]
@@ -72,9 +72,11 @@ def test_an_unknown_name_takes_as_long_as_a_wrong_password(app, make_user):
         assert services.authenticate(name, "wrong-wrong-wrong", remote_addr=f"192.0.2.{n}") is None
         return time.perf_counter() - started
 
-    known = statistics.median(timed(user.username, n) for n in range(3))
-    unknown = statistics.median(timed(f"nobody{n}", 10 + n) for n in range(3))
-    assert 0.5 < unknown / known < 2, (known, unknown)
+    known, unknown = [], []
+    for n in range(4):  # interleaved, and the fastest of each: other work on the machine only adds time
+        known.append(timed(user.username, n))
+        unknown.append(timed(f"nobody{n}", 10 + n))
+    assert 0.6 < min(unknown) / min(known) < 1.7, (known, unknown)
 
 
 def _copy_cookie(source, target):

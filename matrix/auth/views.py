@@ -8,6 +8,7 @@ from flask_login import current_user
 from matrix.auth import services
 from matrix.auth.forms import LanguageForm, LoginForm
 from matrix.auth.session import close_session, start_session
+from matrix.ops.ratelimit import rate_limited
 
 bp = Blueprint("auth", __name__)
 
@@ -20,6 +21,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limited("sign_in", methods=("POST",))
 def login():
     """Sign in with username and password."""
     if current_user.is_authenticated:

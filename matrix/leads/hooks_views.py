@@ -16,6 +16,7 @@ from matrix.extensions import csrf, db
 from matrix.leads import intake, mapping, phones, signatures
 from matrix.leads.models import LeadSource, SourceKind
 from matrix.leads.sources import WEBHOOK_KINDS, source_secret
+from matrix.ops.ratelimit import rate_limited
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 MAX_JSON_DEPTH = 32  # lead payloads nest three or four levels; deeper only costs stack
@@ -48,7 +49,13 @@ class Refused(Exception):
         self.code = code
 
 
+def _slow_down(seconds: int):
+    # Answered before any database work: a flood costs a counter in Redis, not rows in PostgreSQL.
+    return {"error": "too many calls from this address", "code": "rate_limited"}, 429, {"Retry-After": str(seconds)}
+
+
 @bp.post("/<slug>")
+@rate_limited("webhook", answer=_slow_down)
 def receive(slug: str):
     """Take one lead delivery from a platform: check, store, route, queue the notice, answer."""
     source, size = None, request.content_length or 0

@@ -27,7 +27,6 @@ REJECTION_LABELS = {
     "no_scheme": _l("Source takes no webhooks"), "bad_json": _l("Body is not JSON"),
     "not_object": _l("Body is not a JSON object"), "missing_field": _l("Required field missing"),
     "invalid_field": _l("Invalid field"), "too_deep": _l("Body nests too deeply"),
-    "unavailable": _l("Database unavailable (the platform retries)"),
 }
 
 
