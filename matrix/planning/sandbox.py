@@ -15,17 +15,15 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.visitor import NodeTransformer
 
 from matrix.planning import filters, limits
+from matrix.planning.guard import Guard
 from matrix.planning.limits import MAX_ITERATIONS, MAX_OUTPUT, LimitError  # noqa: F401 - used by callers
 from matrix.planning.variables import VARIABLES, store_variables, variables_for  # noqa: F401 - re-exported
 
 MAX_SOURCE = 20_000      # characters of one template field
 FILENAME = "<content>"
 
-_ALLOWED_STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.Assign, nodes.With, nodes.Scope)
-_TAG_NAMES = {"AssignBlock": "set … endset", "CallBlock": "call", "FilterBlock": "filter", "FromImport": "from"}
 # Methods a template may call on its values; none of them can grow a string much.
 _METHODS = {str: {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith",
                   "endswith", "split", "count", "find", "isdigit"},
@@ -47,69 +45,6 @@ class Rendered:
         return not self.errors
 
 
-def _filter(node: nodes.Expr, name: str) -> nodes.Filter:
-    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
-
-
-class _Guard(NodeTransformer):
-    """Refuse what a content template never needs; route loops and joins through the guards."""
-
-    def __init__(self, names: set[str]):
-        self.names = names
-
-    def _refuse(self, node: nodes.Node, message: str):
-        raise TemplateSyntaxError(message, node.lineno, filename=FILENAME)
-
-    def generic_visit(self, node, *args, **kwargs):
-        if isinstance(node, nodes.Stmt) and not isinstance(node, _ALLOWED_STATEMENTS):
-            name = type(node).__name__
-            self._refuse(node, _("The tag “%(tag)s” is not allowed in content templates.",
-                                 tag=_TAG_NAMES.get(name, name.lower())))
-        return super().generic_visit(node, *args, **kwargs)
-
-    def visit_For(self, node: nodes.For):
-        if node.recursive:
-            self._refuse(node, _("Recursive loops are not allowed in content templates."))
-        node = self.generic_visit(node)
-        node.iter = _filter(node.iter, "_guard_iter")
-        return node
-
-    def visit_Concat(self, node: nodes.Concat):
-        node = self.generic_visit(node)
-        return _filter(nodes.List(node.nodes, lineno=node.lineno), "_concat")
-
-    def _built(self, node):
-        """A list, tuple or dict written in the template: charged to the budget like any other."""
-        node = self.generic_visit(node)
-        return node if getattr(node, "ctx", "load") != "load" else _filter(node, "_charge")
-
-    visit_List = visit_Tuple = visit_Dict = _built
-
-    def _ticked(self, node):
-        """Comparisons and tests walk whole values: each one is a step and looks at the clock."""
-        return _filter(self.generic_visit(node), "_tick")
-
-    visit_Compare = visit_Test = _ticked
-
-    def visit_Getitem(self, node: nodes.Getitem):
-        node = self.generic_visit(node)
-        if not isinstance(node.arg, nodes.Slice):
-            return node
-        # Jinja writes slices as plain Python, past the sandbox: a slice is a copy, so it is charged too.
-        bounds = [getattr(node.arg, part) or nodes.Const(None) for part in ("start", "stop", "step")]
-        return nodes.Filter(node.node, "_slice", bounds, [], None, None, lineno=node.lineno)
-
-    def visit_Name(self, node: nodes.Name):
-        if node.ctx == "load" and node.name not in self.names:
-            self._refuse(node, _("Unknown variable “%(name)s”.", name=node.name))
-        return node
-
-    def visit_Getattr(self, node: nodes.Getattr):
-        if node.attr.startswith("_"):
-            self._refuse(node, _("The attribute “%(name)s” is not allowed.", name=node.attr))
-        return self.generic_visit(node)
-
-
 class ContentEnvironment(ImmutableSandboxedEnvironment):
     """A sandbox with no globals but a capped range(), whitelisted filters and methods, guarded operators."""
 
@@ -128,7 +63,7 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        return _Guard(set(self.names) | assigned).visit(tree)
+        return Guard(set(self.names) | assigned, FILENAME).visit(tree)
 
     def is_safe_callable(self, obj) -> bool:
         if obj is limits.capped_range:
