@@ -131,3 +131,12 @@ def test_sign_in_starts_a_fresh_session(app, make_user):
     sign_in(app, user.username, client=browser)
     with browser.session_transaction() as after:
         assert "planted" not in after and after.get("csrf_token") != before
+
+
+def test_a_deactivated_users_session_ends(app, make_user):
+    user = make_user(Role.OPERATOR)
+    browser = app.test_client()
+    sign_in(app, user.username, client=browser)
+    services.update_user(user, actor=make_user(Role.ADMIN), display_name="", role=Role.OPERATOR, active=False,
+                         mobile=None, store_ids=[])
+    assert not _signed_in(app, browser)
