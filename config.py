@@ -31,6 +31,7 @@ def _new_fernet_key() -> str:
 
 
 class Config:
+    MATRIX_ENV = "development"
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI: str | None = os.environ.get("DATABASE_URL")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -48,8 +49,6 @@ class Config:
     # Nominatim's public policy is one request per second.
     GEOCODER_MIN_DELAY_S = float(os.environ.get("GEOCODER_MIN_DELAY_S", "1.0"))
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an XLSX of 10,000 stores is about 1 MB
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_WINDOW_MINUTES = 15
     PAGE_SIZE = 50
     # Public address of the site, for links in robot messages (e.g. https://matrix.example.com).
     BASE_URL = os.environ.get("BASE_URL")
@@ -72,6 +71,8 @@ class Config:
     WORKER_BATCH = int(os.environ.get("WORKER_BATCH", "50"))
     WORKER_INTERVAL_S = float(os.environ.get("WORKER_INTERVAL_S", "2"))
     WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)
+    # Strict-Transport-Security max-age: only production (behind HTTPS) sends it; browsers then refuse plain HTTP.
+    HSTS_SECONDS = 0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the session cookie bounds the token's life
@@ -84,11 +85,32 @@ class Config:
     LEAD_HASH_KEY: str | None = os.environ.get("LEAD_HASH_KEY")
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 64 * 1024))
     WEBHOOK_MAX_SKEW_S = 300  # generic signed webhooks: the timestamp must be within 5 minutes
+    # Rate limits shared by every process: counters in Redis in production (redis://host:6379/0), in this
+    # process's memory in development and tests (`flask check` refuses memory:// in production).
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # name -> "N per second|minute|hour; ..." (the `limits` notation), per client address.
+    RATE_LIMITS = {
+        "sign_in": os.environ.get("RATE_LIMIT_SIGN_IN", "20 per minute; 200 per hour"),  # each try hashes: CPU
+        "webhook": os.environ.get("RATE_LIMIT_WEBHOOK", "1500 per second; 60000 per minute"),  # bursts of 1,000/s
+        "public_page": os.environ.get("RATE_LIMIT_PUBLIC_PAGE", "120 per minute"),
+        "public_form": os.environ.get("RATE_LIMIT_PUBLIC_FORM", "10 per minute; 60 per hour"),
+    }
+    RATELIMIT_ENABLED = True
+    # Reverse proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are believed; 0 trusts none.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    DB_CONNECT_TIMEOUT_S = int(os.environ.get("DB_CONNECT_TIMEOUT_S", "5"))  # a dead database answers 503 fast
+    DB_UNAVAILABLE_RETRY_S = 30  # Retry-After while the database is unreachable (platforms retry webhooks)
 
     def init_app(self, app) -> None:
         """Fill what depends on the instance folder."""
         if not app.config.get("SQLALCHEMY_DATABASE_URI"):
             app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "storematrix.db")
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            # Without a timeout a connection to a host that drops packets waits minutes, holding the worker.
+            options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+            options.setdefault("pool_timeout", app.config["DB_CONNECT_TIMEOUT_S"])
+            connect = options["connect_args"] = dict(options.get("connect_args") or {})
+            connect.setdefault("connect_timeout", app.config["DB_CONNECT_TIMEOUT_S"])
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = _instance_secret_key(app.instance_path)
         if not app.config.get("LEAD_PHONE_KEY"):
@@ -116,7 +138,10 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(Config):
+    MATRIX_ENV = "test"
     TESTING = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = False  # the suite signs in hundreds of times a minute; tests/test_rate_limits.py turns it on
     # Tests read messages in the source language; tests/test_translations.py checks the Chinese default.
     BABEL_DEFAULT_LOCALE = "en"
     SECRET_KEY = "test-secret"
@@ -132,7 +157,9 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    MATRIX_ENV = "production"
     SESSION_COOKIE_SECURE = True
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", 365 * 24 * 3600))
 
     def init_app(self, app) -> None:
         if not app.config.get("SECRET_KEY"):
@@ -143,6 +170,17 @@ class ProductionConfig(Config):
                 raise RuntimeError(f"{name} is not set: production refuses to start without it, because leads' "
                                    "phone numbers are encrypted and hashed with it (see the README).")
         super().init_app(app)
+        if not _is_site_address(app.config.get("BASE_URL")):
+            # Otherwise links in robot messages take the request's Host header, which a client chooses.
+            raise RuntimeError("BASE_URL is not set to the site's public address (https://matrix.example.com): "
+                               "production refuses to start without it, because robot messages link to leads.")
+
+
+def _is_site_address(url: str | None) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
 
 
 def config_for_environment() -> type[Config]:

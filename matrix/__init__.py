@@ -18,6 +18,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     register_commands(app)
     register_errorhandlers(app)
     register_template_helpers(app)
+    register_production(app)
     return app
 
 
@@ -74,3 +75,14 @@ def register_template_helpers(app: Flask) -> None:
     from matrix.templating import register
 
     register(app)
+
+
+def register_production(app: Flask) -> None:
+    """Security headers, request ids and masked logs, rate limits, health checks, database faults."""
+    from matrix.ops import faults, headers, health, logs, ratelimit
+
+    headers.register(app)
+    logs.register(app)
+    ratelimit.register(app)
+    faults.register(app)
+    app.register_blueprint(health.bp)

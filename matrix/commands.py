@@ -1,4 +1,4 @@
-"""CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`, `flask worker`, `flask joins`."""
+"""CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`, `flask worker`, `flask joins`, `flask check`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -132,6 +132,9 @@ def plan_week_command(campaign_id, week):
 def register(app: Flask) -> None:
     from matrix.joins.commands import joins_cli
 
+    from matrix.ops.check import check_command
+
+    app.cli.add_command(check_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(regions_cli)
     app.cli.add_command(demo_command)

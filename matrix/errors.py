@@ -81,9 +81,11 @@ def _out_of_range(error, not_found):
 def register(app: Flask) -> None:
     def page(code: int, title: str):
         def handler(error):
+            # Keep what the error says about retrying (429's Retry-After).
+            headers = {k: v for k, v in getattr(error, "get_headers", lambda: [])() if k == "Retry-After"}
             if request.accept_mimetypes.best == "application/json":
-                return {"error": title}, code
-            return render_template("errors/error.html", code=code, title=title), code
+                return {"error": title}, code, headers
+            return render_template("errors/error.html", code=code, title=title), code, headers
         return handler
 
     app.register_error_handler(400, lambda e: page(400, _("Bad request: %(reason)s", reason=getattr(e, "description", "")))(e))

@@ -69,7 +69,9 @@ def url_with(**changes) -> str:
 def register(app: Flask) -> None:
     @app.context_processor
     def inject():
-        return {"nav_items": nav_items, "language_form": LanguageForm, "url_with": url_with,
+        # formdata=None: the page never reads the request's form, so the 413 page of an oversized
+        # upload does not read it again and raise 413 inside its own handler.
+        return {"nav_items": nav_items, "language_form": lambda: LanguageForm(formdata=None), "url_with": url_with,
                 "STORE_STATUS_LABELS": STORE_STATUS_LABELS, "ACCOUNT_STATUS_LABELS": ACCOUNT_STATUS_LABELS,
                 "ROLE_LABELS": ROLE_LABELS, "SCOPE_LABELS": SCOPE_LABELS, "KIND_LABELS": KIND_LABELS,
                 "GEOCODE_LABELS": GEOCODE_LABELS, "current_locale": lambda: str(get_locale())}

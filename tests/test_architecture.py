@@ -12,14 +12,14 @@ PACKAGE = ROOT / "matrix"
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS = [
     ("base", ["matrix.models", "matrix.extensions", "matrix.errors", "matrix.chain", "matrix.cleaning",
-              "matrix.weeks", "matrix.sandbox", "matrix.forms", "matrix.transaction"]),
+              "matrix.weeks", "matrix.sandbox", "matrix.forms", "matrix.transaction", "matrix.ops.ratelimit"]),
     ("edges", ["matrix.geo", "matrix.geocoding", "matrix.regions", "matrix.wecom"]),
     ("registry", ["matrix.auth", "matrix.users", "matrix.brands", "matrix.stores", "matrix.accounts",
                   "matrix.communities", "matrix.audit", "matrix.permissions"]),
     ("features", ["matrix.content", "matrix.campaigns", "matrix.plans", "matrix.live", "matrix.leads",
                   "matrix.notifications", "matrix.imports", "matrix.overview", "matrix.joins",
                   "matrix.storefront", "matrix.broadcasts", "matrix.onboarding", "matrix.today"]),
-    ("app", ["matrix", "matrix.commands", "matrix.demo", "matrix.demo_chain", "matrix.templating"]),
+    ("app", ["matrix", "matrix.commands", "matrix.demo", "matrix.demo_chain", "matrix.templating", "matrix.ops"]),
 ]
 APP = len(LAYERS) - 1
 

@@ -2,22 +2,13 @@
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import PASSWORD
+from fixtures_auth import sign_in
 from sqlalchemy import select
 
+from matrix.auth import throttle
 from matrix.auth.models import LoginAttempt, Role
 from matrix.extensions import db
-from conftest import PASSWORD, csrf_token
-
-
-def sign_in(client, username, password=PASSWORD, **extra):
-    """Post the sign-in form in a fresh app context, as a separate web request would have.
-
-    The `app` fixture keeps one app context open, so without this Flask's `g` (where Flask-WTF
-    caches the CSRF token and Flask-Login the user) would leak from one test client to another.
-    """
-    with client.application.app_context():
-        return client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_token(client), **extra})
 
 
 def signed_in(client) -> bool:
@@ -58,27 +49,26 @@ def test_throttle_is_shared_between_web_processes(app, make_user):
     """Two clients stand for two processes: failures of both count, so the DB holds the throttle."""
     user = make_user(Role.OPERATOR)
     first, second = app.test_client(), app.test_client()
-    limit = app.config["LOGIN_MAX_FAILURES"]
-    for i in range(limit):
+    for i in range(throttle.PAIR.free):
         assert sign_in(first if i % 2 else second, user.username, "wrong-password-1").status_code == 401
-    response = sign_in(first, user.username)
-    assert response.status_code == 429
-    assert "Too many failed sign-ins for this user." in response.get_data(as_text=True)
-    assert not signed_in(first)
-    assert sign_in(app.test_client(), user.username).status_code == 429
+    assert sign_in(first, user.username, "wrong-password-1").status_code == 401  # the failure that starts the wait
+    response = sign_in(second, user.username)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert "Too many failed sign-ins. Try again in 1 seconds." in response.get_data(as_text=True)
+    assert not signed_in(second)
 
 
 def test_throttle_counts_per_username(app, make_user):
     target, other = make_user(Role.OPERATOR), make_user(Role.OPERATOR)
     client = app.test_client()
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+    for _ in range(throttle.PAIR.free + 1):
         sign_in(client, target.username, "wrong-password-1")
     assert sign_in(app.test_client(), other.username).status_code == 302
 
 
 def test_success_before_the_limit_clears_failures(app, client, make_user):
     user = make_user(Role.OPERATOR)
-    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+    for _ in range(throttle.PAIR.free):
         sign_in(client, user.username, "wrong-password-1")
     assert sign_in(client, user.username).status_code == 302
     failures = db.session.scalars(select(LoginAttempt).where(LoginAttempt.username == user.username,

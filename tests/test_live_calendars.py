@@ -92,7 +92,7 @@ def test_day_view_page_draws_the_bars(client, login, live):
     book(live["account_b"], live["hq"], start="20:00", end="22:00", anchor="王芳", title="滨江夜场")
     login(live["hq"])
     html = text(client.get(url_for("live.day", date=DAY.isoformat())), 200)
-    assert "left: 72.222%; width: 11.111%" in html and f'href="/live/{a.id}"' in html
+    assert f".lb-{a.id}{{left:72.222%;width:11.111%}}" in html and f'href="/live/{a.id}"' in html
     assert html.count("is-nearby") == 2 and "Busiest hour: 20:00 with 2 live." in html
     assert (DAY - timedelta(days=1)).isoformat() in html and (DAY + timedelta(days=1)).isoformat() in html
     html = text(client.get(url_for("live.day", date="2026-02-30")), 200)

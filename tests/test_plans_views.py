@@ -50,7 +50,7 @@ def test_week_view_shows_items_in_a_grid_with_week_links(manager_client, week_sh
               flag="直播时间已改，预告需要更新")
     html = page(manager_client, "plans.week", store_id=week_shop["store"].id, week=WEEK)
     for text in ("新品到店", "周四探店", "hz_xihu", "Douyin", "本周新品到店", "店员推荐", "Short video",
-                 "badge-planned", "直播时间已改", "week-grid", "grid-row: 2", "2026-W47", "2026-W49",
+                 "badge-planned", "直播时间已改", "week-grid", ".wg-r2{grid-row:2}", "2026-W47", "2026-W49",
                  'id="item-%d"' % week_shop["item"].id, "Mark shot"):
         assert text in html, text
 

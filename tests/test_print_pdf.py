@@ -3,78 +3,26 @@
 The app runs on 127.0.0.1 in a thread; Chromium gets the signed session cookie of a
 real sign-in through a small WSGI wrapper (it has no flag to set a cookie).
 """
-import os
-import subprocess
-import threading
 import unicodedata
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from fixtures_browser import browser, print_to_pdf, signed_in_cookie
 from fixtures_plans import MONDAY, WEEK
 from flask import url_for
 from pypdf import PdfReader
-from werkzeug.serving import make_server
 
 from matrix.auth.models import Role
 from matrix.content.models import ContentKind
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-USER_AGENT = "StoreMatrix print test"  # Flask-Login's strong session protection checks the agent
 A4_LANDSCAPE = (841.89, 595.28)      # points
 CAPTIONS = [
     "冬季焕新季开启！本周到店即可体验全新布艺沙发，门店专属优惠限时三天，关注账号私信领取到店礼，先到先得哦～",
     "店长带你逛门店：从客厅到卧室一站配齐，搭配师现场出方案，周末还有亲子手作活动，欢迎带上家人一起来玩！",
 ]
 SHOTS = "1. 门头远景推近，带出门店招牌\n2. 店员介绍新品细节，特写面料与做工\n3. 顾客体验坐感，结尾口播到店福利"
-
-
-def browser() -> str:
-    if Path(CHROMIUM).exists():
-        return CHROMIUM
-    if os.environ.get("MATRIX_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{CHROMIUM} is missing but MATRIX_REQUIRE_BROWSER=1: install chromium and fonts-wqy-microhei")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium fonts-wqy-microhei); "
-                "set MATRIX_REQUIRE_BROWSER=1 to make this a failure")
-
-
-@pytest.fixture
-def live_server(app):
-    """The app on a free port of 127.0.0.1; `cookie` is sent with every request."""
-    holder = {"cookie": ""}
-
-    def wsgi(environ, start_response):
-        environ["HTTP_COOKIE"] = holder["cookie"]
-        return app(environ, start_response)
-
-    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    holder["base"] = f"http://127.0.0.1:{server.server_port}"
-    yield holder
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-def signed_in_cookie(app, login, user) -> str:
-    """Sign in through the real form with Chromium's user agent and return the session cookie."""
-    client = app.test_client()
-    client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
-    login(user, client)
-    return f"session={client.get_cookie('session', domain='localhost').value}"
-
-
-def print_to_pdf(url: str, tmp_path: Path) -> PdfReader:
-    out = tmp_path / "plan.pdf"
-    command = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               f"--user-data-dir={tmp_path / 'profile'}", f"--user-agent={USER_AGENT}",
-               "--no-pdf-header-footer", f"--print-to-pdf={out}", url]
-    result = subprocess.run(command, capture_output=True, timeout=60, env=os.environ | {"HOME": str(tmp_path)})
-    assert out.exists(), result.stderr.decode(errors="replace")[-2000:]
-    return PdfReader(out)
 
 
 def typical_week(store, accounts, make_item):
@@ -134,7 +82,7 @@ def test_city_print_has_one_page_per_store(app, login, live_server, tmp_path, ma
 
 def test_missing_browser_policy(monkeypatch):
     """Without Chromium the test skips, unless CI demands the browser."""
-    monkeypatch.setattr(f"{__name__}.CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr("fixtures_browser.CHROMIUM", "/nonexistent/chromium")
     monkeypatch.delenv("MATRIX_REQUIRE_BROWSER", raising=False)
     with pytest.raises(pytest.skip.Exception):
         browser()

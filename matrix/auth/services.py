@@ -1,12 +1,18 @@
 """Sign-in with a throttle every web process shares, and user management."""
+import math
 import re
-from datetime import timedelta
+import secrets
+from datetime import datetime
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from matrix.audit import services as audit
+from matrix.auth import throttle
 from matrix.auth.models import LoginAttempt, Role, User
+from matrix.auth.passwords import check_password
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
@@ -14,35 +20,47 @@ from matrix.stores.models import Store
 
 
 class TooManyAttempts(DomainError):
-    pass
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
-def authenticate(username: str, password: str, *, remote_addr: str, max_failures: int,
-                 window_minutes: int) -> User | None:
-    """The user for these credentials, or None; refuses after too many recent failures."""
-    username = username.strip()
-    since = utcnow() - timedelta(minutes=window_minutes)
-    failures = db.session.scalar(
-        select(func.count()).select_from(LoginAttempt)
-        .where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since))
-    if failures >= max_failures:
-        raise TooManyAttempts(_("Too many failed sign-ins for this user. Try again in %(minutes)d minutes.",
-                                minutes=window_minutes))
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Checked against when the name is unknown or inactive, with the hashing new passwords get, so the
+    # answer takes as long as for a real user and does not tell which names exist.
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def authenticate(username: str, password: str, *, remote_addr: str, now: datetime | None = None) -> User | None:
+    """The user for these credentials, or None; after failures the next try must wait (see throttle)."""
+    username, remote_addr, now = username.strip()[:80], (remote_addr or "")[:64], now or utcnow()
+    wait = throttle.wait_s(username, remote_addr, now=now)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        raise TooManyAttempts(_("Too many failed sign-ins. Try again in %(seconds)d seconds.", seconds=seconds),
+                              retry_after=seconds)
     user = db.session.scalar(select(User).where(User.username == username))
-    ok = user is not None and user.active and user.check_password(password)
-    db.session.add(LoginAttempt(username=username[:80], remote_addr=remote_addr[:64], succeeded=ok))
+    matches = user.check_password(password) if user is not None else check_password_hash(_dummy_hash(), password)
+    ok = matches and user is not None and user.active
+    db.session.add(LoginAttempt(username=username, remote_addr=remote_addr, succeeded=ok, at=now))
     if ok:
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.username == username,
-                                                      LoginAttempt.succeeded.is_(False)))
+        throttle.forget(username=username, remote_addr=remote_addr, now=now)
         audit.record(user, "sign_in", "user", entity_id=user.id, summary=username)
     db.session.commit()
     return user if ok else None
 
 
-def validate_password(password: str) -> None:
-    """Refuse passwords shorter than 10 characters."""
-    if len(password) < 10:
-        raise DomainError(_("The password must have at least 10 characters."), field="password")
+def sign_out(user: User) -> None:
+    """Sign out by ending every session of the user so far: any copy of their cookies stops working."""
+    user.session_version = (user.session_version or 0) + 1
+    audit.record(user, "sign_out", "user", entity_id=user.id, summary=user.username)
+    db.session.commit()
+
+
+def validate_password(password: str, *, username: str = "", display_name: str = "") -> None:
+    """Refuse passwords shorter than 10 characters, the commonest ones and ones holding the user's name."""
+    check_password(password, username=username, display_name=display_name)
 
 
 # Codes come pasted from Excel columns or typed: commas (also Chinese ones), spaces, new lines.
@@ -99,7 +117,7 @@ def create_user(*, username: str, password: str, role: Role, actor: User | None,
                 store_ids: list[int] | None = None, active: bool = True) -> User:
     """Add a user; store managers get the stores they run."""
     username = _check_username(username)
-    validate_password(password)
+    validate_password(password, username=username, display_name=display_name)
     user = User(username=username, display_name=display_name or username, role=Role(role),
                 mobile=mobile or None, locale=locale, active=active)
     user.set_password(password)
@@ -137,13 +155,14 @@ def update_user(user: User, *, actor: User, display_name: str, role: Role, activ
     _check_role_change(user, actor=actor, role=role, active=active)
     new_username = _check_username(username, user.id) if username is not None else user.username
     if password:
-        validate_password(password)
+        validate_password(password, username=new_username, display_name=display_name or user.display_name)
     before = _user_fields(user)
     user.username, user.display_name = new_username, display_name or new_username
     user.role, user.active, user.mobile = role, active, mobile or None
     user.stores = _load_stores(store_ids) if role == Role.STORE_MANAGER else []
     if password:
         user.set_password(password)
+        user.session_version = (user.session_version or 0) + 1  # every session signed in with the old one ends
     changes = audit.diff(before, _user_fields(user))
     if password:
         changes["password"] = ["****", "****"]
@@ -158,13 +177,14 @@ def update_own_account(user: User, *, display_name: str, locale: str,
     if new_password:
         if not user.check_password(current_password or ""):
             raise DomainError(_("The current password is not right."), field="current_password")
-        validate_password(new_password)
+        validate_password(new_password, username=user.username, display_name=display_name or user.display_name)
     before = {"display_name": user.display_name, "locale": user.locale}
     user.display_name = display_name.strip() or user.username
     user.locale = locale
     changes = audit.diff(before, {"display_name": user.display_name, "locale": user.locale})
     if new_password:
         user.set_password(new_password)
+        user.session_version = (user.session_version or 0) + 1  # other sessions end; the view keeps this one
         changes["password"] = ["****", "****"]
     if changes:
         audit.record(user, "update", "user", entity_id=user.id, summary=user.username, changes=changes)

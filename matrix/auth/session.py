@@ -1,7 +1,7 @@
 """Flask-Login wiring and the per-user language and time zone."""
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, g, has_request_context, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user, logout_user
 
 from matrix.auth.models import User
 from matrix.chain import chain_zone
@@ -16,9 +16,39 @@ def configure_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
 
+SESSION_VERSION = "_sv"
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    """The signed-in user, unless the session was ended since (sign-out, a new password)."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or session.get(SESSION_VERSION) != user.session_version:
+        return None
+    return user
+
+
+def start_session(user) -> None:
+    """Sign in on a fresh session: nothing from before (a planted cookie, an old CSRF token) carries over."""
+    _fresh_session()
+    login_user(user)
+    keep_session(user)
+
+
+def close_session() -> None:
+    """Sign out of this browser and forget everything its session held."""
+    logout_user()
+    _fresh_session()
+
+
+def _fresh_session() -> None:
+    session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cached token went too
+
+
+def keep_session(user) -> None:
+    """This session stays valid after the user's sessions were ended (one's own new password)."""
+    session[SESSION_VERSION] = user.session_version
 
 
 def select_locale() -> str:

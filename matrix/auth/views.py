@@ -3,10 +3,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from matrix.auth import services
 from matrix.auth.forms import LanguageForm, LoginForm
+from matrix.auth.session import close_session, start_session
+from matrix.ops.ratelimit import rate_limited
 
 bp = Blueprint("auth", __name__)
 
@@ -19,6 +21,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limited("sign_in", methods=("POST",))
 def login():
     """Sign in with username and password."""
     if current_user.is_authenticated:
@@ -27,14 +30,12 @@ def login():
     if form.validate_on_submit():
         try:
             user = services.authenticate(form.username.data, form.password.data,
-                                         remote_addr=request.remote_addr or "",
-                                         max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                                         window_minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
+                                         remote_addr=request.remote_addr or "")
         except services.TooManyAttempts as e:
             flash(e.message, "error")
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(e.retry_after)}
         if user:
-            login_user(user)
+            start_session(user)
             return redirect(safe_next(form.next.data, url_for("overview.index")))
         flash(_("Wrong username or password."), "error")
         return render_template("auth/login.html", form=form), 401
@@ -43,8 +44,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
-    logout_user()
+    """Sign out, ending every session of the user (a copied cookie stops working too)."""
+    if current_user.is_authenticated:
+        services.sign_out(current_user)
+    close_session()
     return redirect(url_for("auth.login"))
 
 

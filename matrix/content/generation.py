@@ -28,6 +28,7 @@ from matrix.live.upcoming import next_sessions
 from matrix.models import utcnow
 from matrix.regions.services import region_name
 from matrix.sandbox.engine import compile_fields, render_fields
+from matrix.sandbox import limits
 from matrix.stores.models import Store
 from matrix.transaction import transactional
 from matrix.weeks import monday_of, week_days, week_string
@@ -98,7 +99,8 @@ def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> Ge
         raise DomainError(_("The week %(week)s is outside the campaign's dates.", week=week))
     if not campaign.active:
         raise DomainError(_("The campaign is paused: activate it before generating a week."))
-    _Job(campaign, monday, days, report).run()
+    with limits.render_job():  # every store's texts share one rendering budget
+        _Job(campaign, monday, days, report).run()
     audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary(),
                  changes=report.as_dict())
     db.session.commit()

@@ -25,7 +25,7 @@ class Confirmed:
         return self.status == 200
 
 
-def confirm_preview(preview, form: FlaskForm, *, token: str, write: Callable[[], Any], has_errors: str,
+def confirm_preview(preview, form: FlaskForm, *, token: str, actor, write: Callable[[], Any], has_errors: str,
                     changed: str) -> Confirmed:
     """Write `preview` if it is error-free and is the one the user saw (form.fingerprint); forget the upload then."""
     if not preview.ok:
@@ -42,5 +42,5 @@ def confirm_preview(preview, form: FlaskForm, *, token: str, write: Callable[[],
     except DomainError as e:
         show_error(form, e)
         return Confirmed(status=422)
-    discard_upload(token)
+    discard_upload(token, actor=actor)
     return Confirmed(result)

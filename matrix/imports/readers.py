@@ -2,39 +2,22 @@
 import csv
 import io
 import re
-from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask_babel import gettext as _
 
-from matrix.errors import DomainError
+from matrix.imports.tables import BadFile, Table
+from matrix.imports.xlsx import read_rows
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200
 # Excel keeps formatting on thousands of blank rows below the data; that many in a row means the end.
 BLANK_RUN_END = 1000
+MAX_ROWS_READ = 2 * MAX_ROWS  # rows looked at, blank ones included
 DELIMITERS = (",", ";", "\t")
 # A leading apostrophe our CSV export adds so Excel does not run the cell as a formula.
 _GUARDED = re.compile(r"^'(?=[=+\-@\t\r])")
-
-
-class BadFile(DomainError):
-    """The file cannot be read as a table; nothing was stored."""
-
-
-@dataclass
-class Table:
-    """A header row and the data rows under it, with each row's line number in the file."""
-
-    headers: list[str]
-    rows: list[list] = field(default_factory=list)
-    encoding: str = ""
-    lines: list[int] = field(default_factory=list)
-
-    def __post_init__(self):
-        if not self.lines:
-            self.lines = list(range(2, len(self.rows) + 2))
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
@@ -91,27 +74,7 @@ def _read_csv(text: str, encoding: str) -> Table:
 
 
 def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # a damaged workbook raises BadZipFile, KeyError, InvalidFileException ...
-        raise BadFile(_("The Excel file could not be opened (%(reason)s); save it again as .xlsx.",
-                        reason=type(e).__name__)) from None
-    try:
-        if not book.worksheets:
-            raise BadFile(_("The workbook has no sheet."))
-        sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # some writers record a wrong sheet size; read every row there is
-        rows = ((n, list(values)) for n, values in enumerate(sheet.iter_rows(values_only=True), start=1))
-        return _collect(rows, "XLSX")
-    except BadFile:
-        raise
-    except Exception as e:
-        raise BadFile(_("The Excel file could not be read (%(reason)s); save it again as .xlsx.",
-                        reason=type(e).__name__)) from None
-    finally:
-        book.close()
+    return _collect(read_rows(data, max_columns=MAX_COLUMNS), "XLSX")
 
 
 def _collect(numbered_rows, encoding: str) -> Table:
@@ -120,13 +83,16 @@ def _collect(numbered_rows, encoding: str) -> Table:
     rows: list[list] = []
     lines: list[int] = []
     blank_run = 0
-    for line, raw in numbered_rows:
+    for read, (line, raw) in enumerate(numbered_rows, start=1):
+        if read > MAX_ROWS_READ:  # counted while reading: blank rows cost time too
+            raise BadFile(_("The file has more than %(max)d rows, blank ones included; split it into several "
+                            "files.", max=MAX_ROWS_READ))
         cells = [clean_cell(c) for c in raw[:MAX_COLUMNS]]
         while cells and cells[-1] == "":
             cells.pop()
         if not cells:
             blank_run += 1
-            if headers is not None and blank_run >= BLANK_RUN_END:
+            if blank_run >= BLANK_RUN_END:  # the end of the data (or, before any header, an empty file)
                 break
             continue
         blank_run = 0

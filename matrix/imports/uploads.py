@@ -53,10 +53,23 @@ def load_upload(token: str, user_id: int) -> Upload | None:
     return Upload(*row) if row else None
 
 
-def discard_upload(token: str) -> None:
-    if _TOKEN.match(token or ""):
-        db.session.execute(delete(ImportUpload).where(ImportUpload.token == token))
-        db.session.commit()
+def discard_upload(token: str, *, actor) -> bool:
+    """Forget an upload. Its uploader may; an admin may too, audited; for anyone else it does not exist."""
+    from matrix.audit import services as audit
+    from matrix.auth.models import Role
+
+    if not _TOKEN.match(token or ""):
+        return False
+    row = db.session.execute(select(ImportUpload.user_id, ImportUpload.kind, ImportUpload.filename)
+                             .where(ImportUpload.token == token)).first()
+    if row is None or (row.user_id != actor.id and actor.role != Role.ADMIN):
+        return False
+    if row.user_id != actor.id:
+        audit.record(actor, "discard", "import_upload",
+                     summary=f"{row.kind} upload {row.filename} of user #{row.user_id} discarded")
+    db.session.execute(delete(ImportUpload).where(ImportUpload.token == token))
+    db.session.commit()
+    return True
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -77,7 +77,7 @@ def confirm(token: str):
     preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.form),
                        filename=upload.filename)
     confirmed = confirm_preview(
-        preview, form, token=token, write=lambda: apply_import(preview, current_user, geocoder=app_geocoder()),
+        preview, form, token=token, actor=current_user, write=lambda: apply_import(preview, current_user, geocoder=app_geocoder()),
         has_errors=_("The file has errors, so nothing was imported. Fix them and upload the file again."),
         changed=_("The data changed since the preview. Check the new preview and confirm again."))
     if not confirmed.ok:
@@ -93,7 +93,8 @@ def confirm(token: str):
 def discard(token: str):
     """Forget an uploaded file without importing it."""
     if DiscardForm().validate_on_submit():
-        discard_upload(token)
+        if not discard_upload(token, actor=current_user):
+            abort(404)  # another user's upload, or none: as if it did not exist
         flash(_("The file was discarded; nothing was imported."), "success")
     return redirect(url_for(".index"))
 

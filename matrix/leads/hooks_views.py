@@ -5,6 +5,7 @@ and its notice queued before we answer, with no network call, so platforms' 5-se
 A refused delivery answers 4xx JSON {"error": ..., "code": ...} and leaves only a RejectedDelivery.
 """
 import json
+import math
 
 from flask import Blueprint, current_app, request
 from sqlalchemy import select
@@ -15,8 +16,10 @@ from matrix.extensions import csrf, db
 from matrix.leads import intake, mapping, phones, signatures
 from matrix.leads.models import LeadSource, SourceKind
 from matrix.leads.sources import WEBHOOK_KINDS, source_secret
+from matrix.ops.ratelimit import rate_limited
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+MAX_JSON_DEPTH = 32  # lead payloads nest three or four levels; deeper only costs stack
 csrf.exempt(bp)
 
 # Machine-read answers stay in English; the rejected-deliveries page translates the codes.
@@ -30,12 +33,13 @@ MESSAGES = {
     "future_timestamp": "the timestamp is more than 5 minutes ahead",
     "no_secret": "the source has no secret",
     "no_scheme": "the source takes no webhooks",
-    "bad_json": "the body is not valid UTF-8 JSON",
+    "bad_json": "the body is not valid UTF-8 JSON (NaN and Infinity are not JSON)",
+    "too_deep": "the JSON nests deeper than %(depth)d levels",
     "not_object": "the body must be a JSON object",
     "missing_field": "missing required field: %(field)s",
     "invalid_field": "invalid field: %(field)s",
 }
-STATUS = {"unknown_source": 404, "too_large": 413, "bad_json": 400, "not_object": 400,
+STATUS = {"unknown_source": 404, "too_large": 413, "bad_json": 400, "not_object": 400, "too_deep": 400,
           "missing_field": 422, "invalid_field": 422}  # signature problems: 403
 
 
@@ -45,7 +49,13 @@ class Refused(Exception):
         self.code = code
 
 
+def _slow_down(seconds: int):
+    # Answered before any database work: a flood costs a counter in Redis, not rows in PostgreSQL.
+    return {"error": "too many calls from this address", "code": "rate_limited"}, 429, {"Retry-After": str(seconds)}
+
+
 @bp.post("/<slug>")
+@rate_limited("webhook", answer=_slow_down)
 def receive(slug: str):
     """Take one lead delivery from a platform: check, store, route, queue the notice, answer."""
     source, size = None, request.content_length or 0
@@ -96,12 +106,39 @@ def _verify(source: LeadSource, body: bytes) -> None:
 
 def _payload(body: bytes) -> dict:
     try:
-        payload = json.loads(body.decode("utf-8"))
+        payload = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        raise Refused("too_deep") from None
     except (UnicodeDecodeError, ValueError):
         raise Refused("bad_json") from None
     if not isinstance(payload, dict):
         raise Refused("not_object")
+    if _depth(payload) > MAX_JSON_DEPTH:
+        raise Refused("too_deep")
     return payload
+
+
+def _not_json(word: str):
+    # Python's json reads NaN and Infinity; JSON has no such numbers and PostgreSQL's JSON column refuses them.
+    raise ValueError(word)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):  # 1e999
+        raise ValueError(text)
+    return number
+
+
+def _depth(payload) -> int:
+    deepest, stack = 0, [(payload, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_JSON_DEPTH:
+            children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def _lead_input(source: LeadSource, payload: dict, body: bytes) -> intake.LeadInput:
@@ -116,7 +153,8 @@ def _refuse(code: str, slug: str, source: LeadSource | None, size: int):
     """Answer 4xx naming the problem, and keep a record without personal data."""
     base, _sep, field = code.partition(":")
     status = STATUS.get(base, 403)
-    message = MESSAGES.get(base, base) % {"limit": current_app.config["WEBHOOK_MAX_BYTES"], "field": field}
+    message = MESSAGES.get(base, base) % {"limit": current_app.config["WEBHOOK_MAX_BYTES"], "field": field,
+                                          "depth": MAX_JSON_DEPTH}
     intake.record_rejection(reason=code, status_code=status, source=source, slug=slug, body_bytes=size,
                             remote_addr=request.remote_addr or "")
     return {"error": message, "code": base}, status

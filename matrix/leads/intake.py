@@ -122,10 +122,12 @@ def stage_lead(data: LeadInput, *, source: LeadSource, actor=None, now: datetime
                 raw_payload=mask_payload(data.raw, data.phone) if data.raw is not None else None)
     if protected:
         lead.phone_encrypted, lead.phone_hash, lead.phone_masked = protected.encrypted, protected.hash, protected.masked
-    lead.lon, lead.lat = _wgs84(data)
+    lead.lon, lead.lat, refused_point = _wgs84(data)
     db.session.add(lead)
     db.session.flush()
-    routing.assign_lead(lead, now=now)
+    routing.assign_lead(lead, now=now, refused_point=refused_point)
+    if refused_point:
+        db.session.add(LeadNote(lead_id=lead.id, author_id=None, body=refused_point))
     _note_duplicate_phone(lead)
     if notify:
         alerts.enqueue_for_lead(lead)
@@ -213,15 +215,20 @@ def _city_text(data: LeadInput) -> str:
     return text[:60]
 
 
-def _wgs84(data: LeadInput) -> tuple[float | None, float | None]:
-    """Coordinates in WGS-84, or none: a point that cannot be right is dropped, the lead is kept."""
-    if data.lon is None or data.lat is None:
-        return None, None
+def _wgs84(data: LeadInput) -> tuple[float | None, float | None, str | None]:
+    """Coordinates in WGS-84, or none and why: a point that cannot be right is dropped, the lead is kept."""
+    if data.lon in (None, "") and data.lat in (None, ""):
+        return None, None, None
+    given = f"{data.lon if data.lon is not None else '—'}, {data.lat if data.lat is not None else '—'}"[:60]
     try:
-        point = geo.to_wgs84(float(data.lon), float(data.lat), geo.parse_system(data.coord_system))
-    except (geo.CoordinateError, TypeError, ValueError):
-        return None, None
-    return point.lon, point.lat
+        if data.lon in (None, "") or data.lat in (None, ""):
+            raise geo.CoordinateError(_("only one of longitude and latitude was given"))
+        lon, lat = float(data.lon), float(data.lat)
+        point = geo.to_wgs84(lon, lat, geo.parse_system(data.coord_system))
+    except (TypeError, ValueError) as e:
+        why = str(e) if isinstance(e, geo.CoordinateError) else _("coordinates must be numbers")
+        return None, None, _("The lead's coordinates (%(point)s) were refused: %(why)s", point=given, why=why)
+    return point.lon, point.lat, None
 
 
 def _short(value, length: int) -> str | None:

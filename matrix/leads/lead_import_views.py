@@ -64,7 +64,7 @@ def confirm(token: str):
         abort(400)
     preview = _preview(upload, table, request.form)
     confirmed = confirm_preview(
-        preview, form, token=token, write=lambda: apply_lead_import(preview, current_user, notify=form.notify.data),
+        preview, form, token=token, actor=current_user, write=lambda: apply_lead_import(preview, current_user, notify=form.notify.data),
         has_errors=_("The file has errors, so nothing was imported. Fix them and upload the file again."),
         changed=_("The data changed since the preview. Check the new preview and confirm again."))
     if not confirmed.ok:
@@ -80,7 +80,8 @@ def confirm(token: str):
 def discard(token: str):
     """Forget an uploaded sheet without importing it."""
     if DiscardForm().validate_on_submit():
-        discard_upload(token)
+        if not discard_upload(token, actor=current_user):
+            abort(404)  # another user's upload, or none: as if it did not exist
         flash(_("The file was discarded; nothing was imported."), "success")
     return redirect(url_for(".index"))
 

@@ -95,7 +95,7 @@ def _walk(node, parts: list[str]):
         if isinstance(node, str) and node.lstrip()[:1] in ("{", "["):
             try:
                 node = json.loads(node)
-            except ValueError:
+            except (ValueError, RecursionError):  # a string of JSON nested a thousand deep is no lead
                 return None
         if isinstance(node, dict):
             node = node.get(part)
@@ -112,9 +112,12 @@ def convert(name: str, value):
         try:
             return float(value)
         except (TypeError, ValueError):
-            return None
+            return str(value)[:30]  # kept as given: intake says why the point was refused
     if name == "created_at":
         return parse_time(value)
+    if name == "phone" and (isinstance(value, (dict, list, bool))):
+        # Dropping it would store a lead nobody can call: refuse the delivery instead.
+        raise DomainError(_("The phone number must be one number written as text."), field="phone")
     if isinstance(value, (dict, list)):
         return None
     if isinstance(value, float) and value.is_integer():

@@ -7,6 +7,7 @@ column would give every number away to anyone holding a copy of the database.
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -17,8 +18,11 @@ from flask_babel import gettext as _
 from matrix.errors import DomainError
 
 # +86 / 0086 / 86 in front of an 11-digit mobile number.
-_COUNTRY = re.compile(r"^(?:\+?0{0,2}86)(?=1\d{10}$)")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_COUNTRY = re.compile(r"^(?:\+?0{0,2}86)(?=1[0-9]{10}$)")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+")
+# What people type between digits: spaces, dashes of every width, dots, brackets, invisible joiners.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc().\u200b-\u200d\u2060\ufeff]")
 
 
 @dataclass(frozen=True)
@@ -33,11 +37,18 @@ class PhoneError(DomainError):
 
 
 def normalise_phone(phone) -> str:
-    """The digits to dial in China: '+86 138-0013-8000' -> '13800138000'; raises PhoneError."""
-    text = str(phone or "").strip()
-    digits = re.sub(r"[\s\-().\u3000]", "", text)
+    """The digits to dial in China: '+86 138-0013-8000' -> '13800138000'; raises PhoneError.
+
+    Full-width and other Unicode digits become ASCII (NFKC, then each digit's value), so the same
+    number typed on a Chinese keyboard or pasted from elsewhere has the same hash for duplicates.
+    """
+    if not isinstance(phone, (str, int)) or isinstance(phone, bool):
+        raise PhoneError(_("The phone number must be one number written as text."), field="phone")
+    text = unicodedata.normalize("NFKC", str(phone)).strip()
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+    digits = _SEPARATORS.sub("", text)
     digits = _COUNTRY.sub("", digits)
-    if not digits.isdigit() or not 7 <= len(digits) <= 15:
+    if not _DIGITS.fullmatch(digits) or not 7 <= len(digits) <= 15:
         raise PhoneError(_("The phone number is not a number that can be dialled."), field="phone")
     if len(digits) == 11 and digits.startswith("1") and not _MOBILE.match(digits):
         raise PhoneError(_("The phone number is not a valid mobile number."), field="phone")

@@ -57,15 +57,19 @@ def open_lead_counts(store_ids: Iterable[int]) -> dict[int, int]:
     return {store_id: count for store_id, count in rows}
 
 
-def assign_lead(lead: Lead, *, index: StoreIndex | None = None, now: datetime | None = None) -> Routing:
-    """Route the lead: set its store, group, rule, reason, distance, parsed place and routed_at (no commit)."""
+def assign_lead(lead: Lead, *, index: StoreIndex | None = None, now: datetime | None = None,
+                refused_point: str | None = None) -> Routing:
+    """Route the lead: set its store, group, rule, reason, distance, parsed place and routed_at (no commit).
+
+    `refused_point` says why the coordinates the lead came with were dropped; the reason keeps it.
+    """
     city_code, district_code = places.parse_place(lead.province_text, lead.city_text, lead.address_text)
     if city_code is None and lead.city_code:
         city_code, district_code = lead.city_code, lead.district_code
     notes: list[str] = []
     typed = _typed_for_store(lead)
     routing = _by_source(lead, notes) if typed else None
-    routing = routing or _by_coordinates(lead, index, notes) or _by_place(city_code, district_code, notes)
+    routing = routing or _by_coordinates(lead, index, notes, refused_point) or _by_place(city_code, district_code, notes)
     if routing is None and not typed:
         routing = _by_source(lead, notes)
     routing = routing or Routing(None, RoutingRule.UNROUTED, " ".join(notes) or _("No rule could route this lead."))
@@ -74,6 +78,8 @@ def assign_lead(lead: Lead, *, index: StoreIndex | None = None, now: datetime | 
         city_code = db.session.scalar(select(Store.city_code).where(Store.id == routing.store_id))
     community, warning = _group(routing.store_id)
     reason = f"{routing.reason} {warning}".strip() if warning else routing.reason
+    if refused_point and refused_point not in reason:
+        reason = f"{refused_point} {reason}"
     lead.store_id, lead.community_id = routing.store_id, community.id if community else None
     lead.routing_rule, lead.routing_reason, lead.distance_m = routing.rule, reason[:REASON_MAX], routing.distance_m
     lead.city_code, lead.district_code = city_code, district_code
@@ -107,9 +113,10 @@ def reassign_lead(lead: Lead, store: Store, *, actor: User, now: datetime | None
     return Routing(store.id, RoutingRule.MANUAL, lead.routing_reason, distance, lead.community_id)
 
 
-def _by_coordinates(lead: Lead, index: StoreIndex | None, notes: list[str]) -> Routing | None:
+def _by_coordinates(lead: Lead, index: StoreIndex | None, notes: list[str],
+                    refused_point: str | None = None) -> Routing | None:
     if lead.lon is None or lead.lat is None:
-        notes.append(_("The lead has no coordinates."))
+        notes.append(refused_point or _("The lead has no coordinates."))
         return None
     for fresh in (False, True):
         # The index may be a second old: a store closed since then is skipped with a fresh index.

@@ -27,7 +27,7 @@ REJECTION_LABELS = {
     "future_timestamp": _l("Timestamp in the future"), "no_secret": _l("Source has no secret"),
     "no_scheme": _l("Source takes no webhooks"), "bad_json": _l("Body is not JSON"),
     "not_object": _l("Body is not a JSON object"), "missing_field": _l("Required field missing"),
-    "invalid_field": _l("Invalid field"),
+    "invalid_field": _l("Invalid field"), "too_deep": _l("Body nests too deeply"),
 }
 
 

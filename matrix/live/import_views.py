@@ -105,7 +105,7 @@ def import_confirm(token: str):
         abort(400)
     preview = importer.preview_session_import(table, actor=current_user, filename=upload.filename)
     confirmed = confirm_preview(
-        preview, form, token=token, write=lambda: _schedule(preview, accept_nearby=form.accept_nearby.data),
+        preview, form, token=token, actor=current_user, write=lambda: _schedule(preview, accept_nearby=form.accept_nearby.data),
         has_errors=_("The file has errors, so nothing was scheduled. Fix them and upload the file again."),
         changed=_("The sessions changed since the preview. Check the new preview and confirm again."))
     if confirmed.status == 409:  # show what is there now
@@ -139,7 +139,8 @@ def _schedule(preview: importer.SessionImportPreview, *, accept_nearby: bool):
 def import_discard(token: str):
     """Forget an uploaded sheet without scheduling anything."""
     if DiscardForm().validate_on_submit():
-        discard_upload(token)
+        if not discard_upload(token, actor=current_user):
+            abort(404)  # another user's upload, or none: as if it did not exist
         flash(_("The file was discarded; nothing was scheduled."), "success")
     return redirect(url_for(".import_sessions"))
 

@@ -33,6 +33,7 @@ from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
 from matrix.live.trailer_report import TrailerReport
 from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
 from matrix.models import utcnow
+from matrix.sandbox import limits
 from matrix.regions.services import region_name
 from matrix.sandbox.engine import render_fields
 
@@ -274,7 +275,8 @@ def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,
     report = TrailerReport()
     if sessions:
         db.session.flush()
-        _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
+        with limits.render_job():  # however many sessions and steps, their texts share one rendering budget
+            _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
     return report
 
 

@@ -13,22 +13,16 @@ from datetime import date
 from flask_babel import gettext as _
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, UndefinedError
-from jinja2.filters import FILTERS
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.visitor import NodeTransformer
 
-from matrix.sandbox import limits
+from matrix.sandbox import filters, limits
+from matrix.sandbox.guard import Guard
 from matrix.sandbox.limits import MAX_ITERATIONS, MAX_OUTPUT, LimitError  # noqa: F401 - used by callers
 
 MAX_SOURCE = 20_000      # characters of one template field
 FILENAME = "<content>"
 
-_ALLOWED_STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.Assign, nodes.With, nodes.Scope)
-_TAG_NAMES = {"AssignBlock": "set … endset", "CallBlock": "call", "FilterBlock": "filter", "FromImport": "from"}
-_FILTERS = ("upper", "lower", "title", "capitalize", "trim", "truncate", "default", "d", "length", "count",
-            "first", "last", "string", "int", "float", "round", "abs", "wordcount", "list", "sort", "unique",
-            "reverse", "min", "max", "sum", "urlencode")
 # Methods a template may call on its values; none of them can grow a string much.
 _METHODS = {str: {"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith",
                   "endswith", "split", "count", "find", "isdigit"},
@@ -50,43 +44,6 @@ class Rendered:
         return not self.errors
 
 
-class _Guard(NodeTransformer):
-    """Refuse what a content template never needs; route loops and joins through the guards."""
-
-    def __init__(self, names: set[str]):
-        self.names = names
-
-    def _refuse(self, node: nodes.Node, message: str):
-        raise TemplateSyntaxError(message, node.lineno, filename=FILENAME)
-
-    def generic_visit(self, node, *args, **kwargs):
-        if isinstance(node, nodes.Stmt) and not isinstance(node, _ALLOWED_STATEMENTS):
-            name = type(node).__name__
-            self._refuse(node, _("The tag “%(tag)s” is not allowed in content templates.",
-                                 tag=_TAG_NAMES.get(name, name.lower())))
-        return super().generic_visit(node, *args, **kwargs)
-
-    def visit_For(self, node: nodes.For):
-        if node.recursive:
-            self._refuse(node, _("Recursive loops are not allowed in content templates."))
-        node = self.generic_visit(node)
-        node.iter = nodes.Filter(node.iter, "_guard_iter", [], [], None, None, lineno=node.lineno)
-        return node
-
-    def visit_Concat(self, node: nodes.Concat):
-        return nodes.Filter(self.generic_visit(node), "_cap", [], [], None, None, lineno=node.lineno)
-
-    def visit_Name(self, node: nodes.Name):
-        if node.ctx == "load" and node.name not in self.names:
-            self._refuse(node, _("Unknown variable “%(name)s”.", name=node.name))
-        return node
-
-    def visit_Getattr(self, node: nodes.Getattr):
-        if node.attr.startswith("_"):
-            self._refuse(node, _("The attribute “%(name)s” is not allowed.", name=node.attr))
-        return self.generic_visit(node)
-
-
 class ContentEnvironment(ImmutableSandboxedEnvironment):
     """A sandbox with no globals but a capped range(), whitelisted filters and methods, guarded operators."""
 
@@ -95,17 +52,17 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
     def __init__(self, names):
         self.names = frozenset(names) | {"range", "loop"}  # what a template of this kind may read
         super().__init__(autoescape=False, undefined=StrictUndefined, auto_reload=False, cache_size=0,
-                         keep_trailing_newline=False, finalize=limits.finalize)
+                         keep_trailing_newline=False, finalize=filters.finalize)
         self.globals.clear()  # no lipsum, cycler, joiner, namespace, dict
         self.globals["range"] = limits.capped_range
-        self.filters = {name: FILTERS[name] for name in _FILTERS}
-        self.filters.update(replace=limits.safe_replace, join=limits.safe_join, date=limits.format_date,
-                            _guard_iter=limits.guard_iter, _cap=limits.cap)
+        self.filters = filters.sandbox_filters()
+        self.filters.update(_guard_iter=limits.guard_iter, _concat=filters.concat, _slice=filters.safe_slice, _charge=limits.charge,
+                            _tick=limits.tick)
 
     def _parse(self, source, name, filename):
         tree = super()._parse(source, name, filename)
         assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
-        return _Guard(set(self.names) | assigned).visit(tree)
+        return Guard(set(self.names) | assigned, FILENAME).visit(tree)
 
     def is_safe_callable(self, obj) -> bool:
         if obj is limits.capped_range:
@@ -118,9 +75,12 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
         limits.spend()
         if not __self.is_safe_callable(__obj):
             raise NotAllowed(_("Calling “%(name)s” is not allowed.", name=getattr(__obj, "__name__", "?")))
+        filters.charge_method(getattr(__obj, "__self__", None), getattr(__obj, "__name__", ""), args)
         return __context.call(__obj, *args, **kwargs)
 
     def call_binop(self, context, operator, left, right):
+        """Operators that can grow a value are measured, and charged, before they run."""
+        limits.spend()
         if operator == "**":
             if isinstance(left, int) and isinstance(right, int) and right > 0 \
                     and abs(left).bit_length() * right > 256:
@@ -129,14 +89,29 @@ class ContentEnvironment(ImmutableSandboxedEnvironment):
             if isinstance(left, int) and isinstance(right, int):
                 if abs(left).bit_length() + abs(right).bit_length() > 256:
                     raise LimitError(_("The number is too large."))
-            elif limits.repeat_size(left, right) > MAX_OUTPUT:
-                raise LimitError(_("The text grows longer than %(n)d characters.", n=MAX_OUTPUT))
+            else:
+                _check_repeat(left, right)
+        elif operator == "+" and (isinstance(left, _SEQUENCES) or isinstance(right, _SEQUENCES)):
+            limits.build(limits.weight(left) + limits.weight(right))
         elif operator == "%" and isinstance(left, str):
             # "%9999999s" pads to its width; "%*s" takes the width from the arguments: refuse both.
             widths = sum(int(n) for n in re.findall(r"\d+", left))
             if widths + len(left) > MAX_OUTPUT or "*" in left:
                 raise LimitError(_("The text grows longer than %(n)d characters.", n=MAX_OUTPUT))
+            limits.build(widths + len(left) + limits.weight(right))  # %r and %s write out whatever is given
         return limits.check_size(super().call_binop(context, operator, left, right))
+
+
+_SEQUENCES = (str, list, tuple)
+
+
+def _check_repeat(left, right) -> None:
+    for seq, count in ((left, right), (right, left)):
+        if isinstance(seq, _SEQUENCES) and isinstance(count, int):
+            if len(seq) * count > MAX_OUTPUT:
+                raise LimitError(_("The text grows longer than %(n)d characters.", n=MAX_OUTPUT))
+            limits.build(limits.repeat_size(seq, count))
+            return
 
 
 

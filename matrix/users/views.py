@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import Select, func, or_, select
 
 from matrix.auth import services
+from matrix.auth.session import keep_session
 from matrix.auth.models import LoginAttempt, Role, User
 from matrix.stores.models import store_managers
 from matrix.errors import DomainError
@@ -97,6 +98,8 @@ def edit(user_id: int):
             services.update_user(user, actor=current_user, **form.payload())
         except DomainError as e:
             return _refuse(form, e, "users/form.html", user=user)
+        if user.id == current_user.id:
+            keep_session(current_user)
         flash(_("User %(name)s was saved.", name=user.username), "success")
         return redirect(url_for("users.index"))
     return render_template("users/form.html", form=form, user=user), 422 if form.is_submitted() else 200
@@ -115,6 +118,7 @@ def me():
         except DomainError as e:
             return _refuse(form, e, "users/me.html")
         session["locale"] = current_user.locale
+        keep_session(current_user)  # a new password ends the other sessions, not this one
         flash(_("Your password was changed.") if "password" in changes else _("Your account was saved."), "success")
         return redirect(url_for("users.me"))
     return render_template("users/me.html", form=form), 422 if form.is_submitted() else 200
