@@ -7,6 +7,7 @@ slowest statements), the render of its template from the request's own context, 
 """
 import argparse
 import cProfile
+import gc
 import io
 import pstats
 import re
@@ -36,12 +37,14 @@ class Meter:
         self.render_s: list[float] = []
         self.render_queries = 0
         self.rendering = False
+        self.gc_s, self._gc_started = 0.0, 0.0
+        gc.callbacks.append(self._gc)
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
         template_rendered.connect(self._rendered, app)
 
     def reset(self) -> None:
-        self.queries, self.db_s, self.render_s, self.render_queries = 0, 0.0, [], 0
+        self.queries, self.db_s, self.render_s, self.render_queries, self.gc_s = 0, 0.0, [], 0, 0.0
         self.statements.clear()
 
     def _before(self, conn, cursor, statement, parameters, context, executemany):
@@ -57,6 +60,13 @@ class Meter:
         entry = self.statements[re.sub(r"\s+", " ", statement)[:160]]
         entry[0] += 1
         entry[1] += elapsed
+
+    def _gc(self, phase: str, info: dict) -> None:
+        """Time in the cyclic garbage collector: many ORM objects and template strings make its passes long."""
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self._gc_started and not self.rendering:  # the request's own passes, not the re-renders
+            self.gc_s += time.perf_counter() - self._gc_started
 
     def _rendered(self, sender, template, context, **extra):
         """Render the same template from the same context again: the data is all in memory now."""
@@ -107,7 +117,7 @@ def measure_pages(url: str, pages: dict[str, tuple[str, str]], who: dict[str, st
         for name, (role, path) in pages.items():
             client = clients[role]
             client.get(path, headers={"Accept-Encoding": "identity"})  # warm caches
-            server, render, queries, db_s = [], [], [], []
+            server, render, queries, db_s, gc_s = [], [], [], [], []
             deadline = time.perf_counter() + budget_s
             while len(server) < runs and (len(server) < 3 or time.perf_counter() < deadline):
                 meter.reset()
@@ -121,10 +131,13 @@ def measure_pages(url: str, pages: dict[str, tuple[str, str]], who: dict[str, st
                 render.append(render_s)
                 queries.append(meter.queries)
                 db_s.append(meter.db_s)
+                gc_s.append(meter.gc_s)
             out[name] = {"server_ms": statistics.median(server) * 1000, "render_ms": statistics.median(render) * 1000,
-                         "queries": int(statistics.median(queries)), "db_ms": statistics.median(db_s) * 1000}
+                         "queries": int(statistics.median(queries)), "db_ms": statistics.median(db_s) * 1000,
+                         "gc_ms": statistics.median(gc_s) * 1000}
             print(f"# {name}: server {out[name]['server_ms']:.1f} ms (database {out[name]['db_ms']:.1f} ms, "
-                  f"{out[name]['queries']} queries), render from memory {out[name]['render_ms']:.1f} ms", flush=True)
+                  f"{out[name]['queries']} queries; garbage collector {out[name]['gc_ms']:.1f} ms), "
+                  f"render from memory {out[name]['render_ms']:.1f} ms", flush=True)
     return out
 
 
@@ -145,7 +158,8 @@ def profile_pages(url: str, pages: dict[str, tuple[str, str]], who: dict[str, st
                   f"under the profiler (incl. {RENDERS} re-renders {sum(meter.render_s) * 1000:.0f} ms); "
                   f"{meter.queries} queries, {meter.db_s * 1000:.1f} ms in the database; "
                   f"re-render {statistics.median(meter.render_s or [0]) * 1000:.1f} ms "
-                  f"({meter.render_queries // max(1, RENDERS)} queries per re-render)")
+                  f"({meter.render_queries // max(1, RENDERS)} queries per re-render); "
+                  f"{meter.gc_s * 1000:.0f} ms in the garbage collector")
             for statement, (count, seconds) in sorted(meter.statements.items(), key=lambda s: -s[1][1])[:8]:
                 print(f"  sql {count:4d}x {seconds * 1000:7.1f} ms  {statement}")
             for sort in ("cumulative", "tottime"):

@@ -70,8 +70,9 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn -w N` serving serve:<name> on 127.0.0.1 (a context manager; stops with SIGTERM, then SIGKILL)."""
 
-    def __init__(self, name: str, *, workers: int = 2, env: dict | None = None, timeout: int = 120):
-        self.name, self.workers, self.env, self.timeout = name, workers, env or {}, timeout
+    def __init__(self, name: str, *, workers: int = 2, env: dict | None = None, timeout: int = 120,
+                 log: Path | None = None):
+        self.name, self.workers, self.env, self.timeout, self.log = name, workers, env or {}, timeout, log
         self.port = free_port()
         self.process = None
 
@@ -82,7 +83,8 @@ class Gunicorn:
         command = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(self.workers), "-k", "sync",
                    "-b", f"127.0.0.1:{self.port}", "--chdir", str(folder), "--timeout", str(self.timeout),
                    "--backlog", "2048", "--log-level", "warning", f"serve:{self.name}"]
-        self.process = subprocess.Popen(command, env={**os.environ, **self.env})
+        output = self.log.open("a") if self.log else None  # the app's warnings (a lead not notified ...)
+        self.process = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=output, stderr=output)
         return self
 
     def __exit__(self, *exc) -> None:
