@@ -2,6 +2,7 @@
 
 Used by bench/pages.py; alone it profiles pages one request each:
     .venv/bin/python bench/inprocess.py --profile live_day,overview [--url URL] [--top 30]
+    .venv/bin/python bench/inprocess.py --webhook 200 --url <the intake database>   (it writes leads)
 prints, per page, the request's cProfile (cumulative and own time), its queries (count, time, the
 slowest statements), the render of its template from the request's own context, and the HTML size.
 """
@@ -170,16 +171,113 @@ def profile_pages(url: str, pages: dict[str, tuple[str, str]], who: dict[str, st
                                           for tag in ("tr", "td", "a", "form", "svg", "input", "option")))
 
 
+def profile_webhook(url: str, count: int, top: int) -> None:
+    """cProfile and queries of `count` signed lead deliveries through the test client (written to `url`)."""
+    import json
+    import random
+
+    from chain import SOURCE_SECRET, SOURCE_SLUG
+    from matrix.extensions import db
+    from matrix.leads.signatures import SCHEMES
+    from matrix.stores.models import Store
+    from sqlalchemy import select
+
+    app = bench_app(url)
+    with app.app_context():
+        meter = Meter(app, db.engine)
+        points = db.session.execute(select(Store.lon, Store.lat).where(Store.lon.is_not(None))).all()
+    rng, client = random.Random(), app.test_client()
+    run = f"p{rng.randrange(10**8)}"
+
+    def post(i: int):
+        lon, lat = rng.choice(points)
+        body = json.dumps({"id": f"{run}-{i}", "name": "客户", "phone": f"139{rng.randrange(10**8):08d}",
+                           "lon": lon + 0.001, "lat": lat, "coord_system": "wgs84"}).encode()
+        headers = SCHEMES["hmac_sha256_ts"].sign(SOURCE_SECRET, body, time.time())
+        response = client.post(f"/hooks/{SOURCE_SLUG}", data=body, headers={**headers, "Content-Type": "application/json"})
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+    for i in range(5):  # warm: the routing index, the source, the templates of the messages
+        post(i)
+    meter.reset()
+    profiler, started = cProfile.Profile(), time.perf_counter()
+    with profiler:
+        for i in range(5, 5 + count):
+            post(i)
+    elapsed = time.perf_counter() - started
+    plain, cpu = time.perf_counter(), time.process_time()
+    for i in range(5 + count, 5 + 2 * count):
+        post(i)
+    plain, cpu = time.perf_counter() - plain, time.process_time() - cpu
+    print(f"=== webhook: {plain / count * 1000:.1f} ms a delivery without the profiler, {cpu / count * 1000:.1f} ms "
+          f"of it this process's CPU ({elapsed / count * 1000:.1f} ms with the profiler); "
+          f"{meter.queries / (2 * count):.1f} queries and "
+          f"{meter.db_s / (2 * count) * 1000:.1f} ms in the database a delivery; "
+          f"{meter.gc_s / (2 * count) * 1000:.1f} ms in the garbage collector")
+    for statement, (n, seconds) in sorted(meter.statements.items(), key=lambda s: -s[1][1])[:12]:
+        print(f"  sql {n / (2 * count):5.1f}x {seconds / (2 * count) * 1000:6.2f} ms  {statement}")
+    for sort in ("cumulative", "tottime"):
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats(sort).print_stats(top)
+        print(f"--- by {sort}\n" + "\n".join(buffer.getvalue().splitlines()[6:]))
+    with app.app_context():
+        durable_accept(count)
+        db.engine.dispose()
+
+
+def durable_accept(count: int) -> None:
+    """What the lightest durable answer costs: check the signature, parse, one INSERT ... ON CONFLICT, commit.
+
+    A sketch for the design decision, in a throw-away table (a logged one: a temporary table skips the WAL and
+    would flatter the commit); the product has no such code.
+    """
+    import json
+
+    from chain import SOURCE_SECRET
+    from matrix.extensions import db
+    from matrix.leads.signatures import SCHEMES
+    from sqlalchemy import text
+
+    scheme = SCHEMES["hmac_sha256_ts"]
+    with db.engine.connect() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_inbox"))
+        conn.execute(text("CREATE TABLE bench_inbox (id bigserial PRIMARY KEY, source_id int, "
+                          "dedupe_key varchar(120), body jsonb, received_at timestamptz DEFAULT now(), "
+                          "UNIQUE (source_id, dedupe_key))"))
+        conn.commit()
+        bodies = []
+        for i in range(count):
+            body = json.dumps({"id": f"d-{i}", "phone": "13900000000", "lon": 120.1, "lat": 30.2}).encode()
+            bodies.append((body, scheme.sign(SOURCE_SECRET, body, time.time())))
+        wall, cpu = time.perf_counter(), time.process_time()
+        for body, headers in bodies:
+            scheme.verify(SOURCE_SECRET, body, headers, time.time(), 300)
+            payload = json.loads(body)
+            conn.execute(text("INSERT INTO bench_inbox (source_id, dedupe_key, body) VALUES (1, :k, CAST(:b AS jsonb)) "
+                              "ON CONFLICT DO NOTHING RETURNING id"), {"k": payload["id"], "b": body.decode()})
+            conn.commit()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        conn.execute(text("DROP TABLE bench_inbox"))
+        conn.commit()
+    print(f"=== durable accept alone (verify, parse, INSERT ... ON CONFLICT, commit; no Flask): "
+          f"{wall / count * 1000:.2f} ms a delivery, {cpu / count * 1000:.2f} ms of it this process's CPU")
+
+
 def main() -> None:
     from chain import DEFAULT_URL, HQ, MANAGER, PASSWORD, ensure_chain
     from pages import PAGES, context
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=DEFAULT_URL)
-    parser.add_argument("--profile", required=True, help="comma-separated page names (see bench/pages.py)")
+    parser.add_argument("--profile", default="", help="comma-separated page names (see bench/pages.py)")
+    parser.add_argument("--webhook", type=int, default=0, help="profile this many lead deliveries (writes leads)")
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
     ensure_chain(args.url)
+    if args.webhook:
+        profile_webhook(args.url, args.webhook, args.top)
+    if not args.profile:
+        return
     ctx = context(args.url)
     pages = {n: (PAGES[n][0], PAGES[n][1].format(**ctx)) for n in args.profile.split(",")}
     profile_pages(args.url, pages, {"hq": HQ, "manager": MANAGER}, PASSWORD, args.top)

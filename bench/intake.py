@@ -7,7 +7,7 @@ leads carry their own prefix. gunicorn (2 sync workers) serves the app on 127.0.
 process(es) beside it sending to a robot stand-in (bench/robot.py). First a short closed loop (16 clients
 back to back) gives the webhook's own req/s and p99. Then the open loop: request i is due at
 i / rate, signed with the generic scheme (HMAC-SHA256 over timestamp and body), each a new lead near a
-random store, and has Douyin's 5 s to be answered (latency counts from when it was due). Afterwards the
+random store, and has Douyin's 5 s (--timeout) to be answered (latency counts from when it was due). Afterwards the
 worker drains, and the database and the robot are counted. A send fails when it times out, is reset or
 refused, or is answered other than 200. Lost: answered 200 but not stored, or routed to a store with a
 robot and ended without a send (still queued when the drain stops counts as late, not lost). Duplicates: a lead stored twice, or a message delivered twice.
@@ -132,6 +132,7 @@ def main() -> None:
     parser.add_argument("--burst", action="store_true", help="1,000 a second for 10 s")
     parser.add_argument("--closed-seconds", type=float, default=10.0, help="closed loop first (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="`flask worker` processes")
+    parser.add_argument("--timeout", type=float, default=5.0, help="the sender's patience (Douyin: 5 s)")
     parser.add_argument("--drain-seconds", type=float, default=300.0)
     args = parser.parse_args()
     if args.burst:
@@ -160,10 +161,10 @@ def main() -> None:
             requests = signed_requests(f"b{run}", int(args.rate * args.seconds), points, app.port)
             print(f"# offering {len(requests)} signed leads at {args.rate:.0f}/s for {args.seconds:.0f} s", flush=True)
             result = load.open_loop(HOST, app.port, lambda i: requests[i], rate=args.rate, seconds=args.seconds,
-                                    timeout=5.0, keep=True)
+                                    timeout=args.timeout, keep=True)
             accepted = sum(1 for _i, status, body in result.answers if status == 200 and b'"ok":true' in body.replace(b" ", b""))
             print(f"# answers {dict(result.statuses)}, failures {dict(result.failures)}, p50 {result.percentile(50):.0f} ms, "
-                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+                  f"sender CPU {result.cpu_s:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
             counts, drained_s = drain(args.url, f"b{run}", args.drain_seconds)
         finally:
             for worker in workers:

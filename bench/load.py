@@ -36,6 +36,7 @@ class Result:
     statuses: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)        # time-outs, resets, refused
     seconds: float = 0.0
+    cpu_s: float = 0.0                                         # the sender's own CPU time
     sample: Answer | None = None                              # the first 200 answer
     error_sample: Answer | None = None                        # the first other answer
     answers: list = field(default_factory=list)               # (index, status, body) when kept
@@ -207,7 +208,10 @@ def open_loop(host: str, port: int, make: Callable[[int], bytes], *, rate: float
               timeout: float = 5.0, keep: bool = False) -> Result:
     """Send `make(i)` at `rate` a second for `seconds`, each given `timeout` from when it was due."""
     raise_open_files()
-    return asyncio.run(_open(host, port, make, rate, seconds, timeout, keep))
+    cpu = time.process_time()
+    result = asyncio.run(_open(host, port, make, rate, seconds, timeout, keep))
+    result.cpu_s = time.process_time() - cpu
+    return result
 
 
 def sign_in(host: str, port: int, username: str, password: str) -> str:

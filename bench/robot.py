@@ -68,10 +68,10 @@ class BenchRobot(RobotStandIn):
         with self._lock:
             self.answers[kind] += 1
 
-    def max_per_minute(self) -> tuple[int, str]:
-        """The most calls any robot got within 60 s by its own clock, and which robot."""
+    def max_per_minute(self, landed_only: bool = False) -> tuple[int, str]:
+        """The most calls (or messages that landed) any robot got within 60 s by its own clock, and which robot."""
         by_key = defaultdict(list)
-        for at, key in self.calls:
+        for at, key, *_ident in (self.landed if landed_only else self.calls):
             by_key[key].append(at)
         best, who = 0, ""
         for key, times in by_key.items():

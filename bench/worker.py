@@ -7,12 +7,14 @@ robot per group). Outbox rows are written straight into `notifications`, each me
 id; a robot stand-in (bench/robot.py) answers on 127.0.0.1 with the robot's clock and WeCom's 20 a
 minute. Timeline (s from start): 160 messages at 0 (HOT robot 60, HANG 20, FAIL 20, 2 each for 30
 others), then 2 a second to random robots until 120; HANG holds every call 30 s from 0 to 90; FAIL
-answers HTTP 500 from 0 to 60; worker 1 is killed (SIGKILL) at 25 and a new one started at 30 (as a
+answers HTTP 500 from 0 to 60; a worker is killed (SIGKILL) at 25 and a new one started at 30 (as a
 supervisor would); at 45 every connection to the bench database is terminated (what a PostgreSQL
-restart does to the workers; the shared server itself is left alone). A monitor reads the table twice
+restart does to the workers), and refused for 5 s (the database's ALLOW_CONNECTIONS; the shared server
+itself is left alone); the worker killed is one with a call open to the robot, so it holds claimed rows. A monitor reads the table twice
 a second: a row's stranded time is how long it stays claimed (locked and pending) in one claim.
 The run ends when every row is sent or failed, or at --max-seconds.
-Ends with worker_max_per_robot_per_min (calls within any 60 s by the robot's clock), worker_stranded_max_s,
+Ends with worker_max_per_robot_per_min (calls within any 60 s by the robot's clock, answered or not;
+worker_max_landed_per_robot_per_min counts only those it took), worker_stranded_max_s,
 worker_duplicates (landed twice), worker_lost (neither landed nor still queued), and details.
 """
 import argparse
@@ -147,17 +149,27 @@ def start_worker(url: str, robot_url: str, log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT)
 
 
-def cut_connections(url: str) -> int:
-    """Terminate every backend of the bench database (not this one): what a server restart does to clients."""
+def database_down(url: str, down: bool) -> int:
+    """Refuse (or allow again) connections to the bench database and end the open ones: a restart, for it alone."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    engine = create_engine(url)
+    name = make_url(url).database
+    engine = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        n = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                              "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": make_url(url).database}).scalar()
+        conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"false" if down else "true"}'))
+        n = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :db"),
+                         {"db": name}).scalar() if down else 0
     engine.dispose()
     return n
+
+
+def sending_worker(procs: list[subprocess.Popen], robot_port: int) -> subprocess.Popen:
+    """A live worker with a call open to the robot (so it holds claimed rows), else the first live one."""
+    listing = subprocess.run(["ss", "-Htnp", "dst", f"127.0.0.1:{robot_port}"], capture_output=True, text=True).stdout
+    busy = {int(pid) for pid in re.findall(r"pid=(\d+)", listing)}
+    alive = [p for p in procs if p.poll() is None]
+    return next((p for p in alive if p.pid in busy), alive[0])
 
 
 def run(url: str, workers: int, max_seconds: float, folder: Path) -> dict:
@@ -177,21 +189,26 @@ def run(url: str, workers: int, max_seconds: float, folder: Path) -> dict:
                 feeder.add([rng.choice(list(robots)) for _ in range(2)])
             if t >= 25 and "kill" not in events:
                 events.add("kill")
-                procs[0].send_signal(signal.SIGKILL)
-                print(f"# {t:.0f} s: worker 1 killed", flush=True)
+                victim = sending_worker(procs, robot.port)
+                victim.send_signal(signal.SIGKILL)
+                print(f"# {t:.0f} s: worker {procs.index(victim) + 1} killed in the middle of a send", flush=True)
             if t >= 30 and "restart" not in events:
                 events.add("restart")
                 procs.append(start_worker(url, robot.base_url, logs[workers]))
-            if t >= 45 and "cut" not in events:
-                events.add("cut")
-                print(f"# {t:.0f} s: {cut_connections(url)} database connections terminated", flush=True)
+            if t >= 45 and "down" not in events:
+                events.add("down")
+                print(f"# {t:.0f} s: database down for 5 s, {database_down(url, True)} connections ended", flush=True)
+            if t >= 50 and "up" not in events:
+                events.add("up")
+                database_down(url, False)
             done = t > 120 and monitor.states and all(s != "pending" for s in monitor.states.values()) \
                 and len(monitor.states) >= len(feeder.made)
             if done or t > max_seconds:
                 break
             time.sleep(1)
     finally:
-        for proc in procs[1:]:
+        database_down(url, False)
+        for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(30)
@@ -202,10 +219,12 @@ def run(url: str, workers: int, max_seconds: float, folder: Path) -> dict:
     healthy = [landed[n] - made for n, (key, made) in feeder.made.items() if key.startswith("OK") and n in landed]
     sent = [sum(int(n) for n in re.findall(r"sent (\d+)", log.read_text())) for log in logs if log.exists()]
     per_minute, busiest = robot.max_per_minute()
+    landed_per_minute, _key = robot.max_per_minute(landed_only=True)
     queued = sum(1 for n in feeder.made if n not in landed and monitor.states.get(n) in ("pending", "failed"))
     print(f"# {len(feeder.made)} messages, {len(landed)} landed in {seconds:.0f} s; robot answers {dict(robot.answers)}; "
           f"sends per worker log {sent}; busiest robot {busiest}")
-    return {"worker_max_per_robot_per_min": (per_minute, "count"), "worker_stranded_max_s": (stranded, "s"),
+    return {"worker_max_per_robot_per_min": (per_minute, "count"),
+            "worker_max_landed_per_robot_per_min": (landed_per_minute, "count"), "worker_stranded_max_s": (stranded, "s"),
             "worker_duplicates": (robot.duplicates(), "count"),
             "worker_lost": (len(feeder.made) - len(landed) - queued, "count"),
             "worker_undelivered_at_end": (len(feeder.made) - len(landed), "count"),
