@@ -4,7 +4,7 @@ Run: .venv/bin/python bench/intake.py [--rate 300 --seconds 60 | --burst] [--clo
 --burst is --rate 1000 --seconds 10. PostgreSQL only: the 10,000-store chain of bench/chain.py is copied
 once into its own database (default bench_intake, from bench_pages as a template) and reused; each run's
 leads carry their own prefix. gunicorn (2 sync workers) serves the app on 127.0.0.1 with `flask worker`
-process(es) beside it sending to a robot stand-in (bench/robot.py). First a short closed loop (16 clients
+processes beside it (or only after the load, --workers-after) sending to a robot stand-in (bench/robot.py). First a short closed loop (16 clients
 back to back) gives the webhook's own req/s and p99. Then the open loop: request i is due at
 i / rate, signed with the generic scheme (HMAC-SHA256 over timestamp and body), each a new lead near a
 random store, and has Douyin's 5 s (--timeout) to be answered (latency counts from when it was due). Afterwards the
@@ -132,6 +132,8 @@ def main() -> None:
     parser.add_argument("--burst", action="store_true", help="1,000 a second for 10 s")
     parser.add_argument("--closed-seconds", type=float, default=10.0, help="closed loop first (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="`flask worker` processes")
+    parser.add_argument("--workers-after", action="store_true",
+                        help="start the workers when the load ends (default: they run beside the web workers)")
     parser.add_argument("--timeout", type=float, default=5.0, help="the sender's patience (Douyin: 5 s)")
     parser.add_argument("--drain-seconds", type=float, default=300.0)
     args = parser.parse_args()
@@ -147,7 +149,7 @@ def main() -> None:
     print(f"# app and worker output: {log}")
     with Gunicorn("app", env={"BENCH_DATABASE_URL": args.url}, log=log) as app:
         load.wait_until_up(HOST, app.port, "/login")
-        workers = start_workers(args.workers, args.url, robot.base_url, log)
+        workers = [] if args.workers_after else start_workers(args.workers, args.url, robot.base_url, log)
         try:
             if args.closed_seconds:
                 warm = signed_requests(f"w{run}", int(args.closed_seconds * 500), points, app.port)
@@ -165,6 +167,8 @@ def main() -> None:
             accepted = sum(1 for _i, status, body in result.answers if status == 200 and b'"ok":true' in body.replace(b" ", b""))
             print(f"# answers {dict(result.statuses)}, failures {dict(result.failures)}, p50 {result.percentile(50):.0f} ms, "
                   f"sender CPU {result.cpu_s:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
+            if args.workers_after:
+                workers = start_workers(args.workers, args.url, robot.base_url, log)
             counts, drained_s = drain(args.url, f"b{run}", args.drain_seconds)
         finally:
             for worker in workers:
