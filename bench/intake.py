@@ -185,7 +185,7 @@ def main() -> None:
           f"robot answers {dict(robot.answers)}")
     figures.update({
         "intake_offered_per_s": (args.rate, "req/s"),
-        "intake_accepted_per_s": (accepted / args.seconds, "req/s"),
+        "intake_accepted_per_s": (accepted / result.seconds, "req/s"),  # over the offer and its last answers
         "intake_p50_ms": (result.percentile(50), "ms"),
         "intake_p99_ms": (result.percentile(99), "ms"),
         "intake_failed_sends": (len(requests) - sum(n for s, n in result.statuses.items() if s == 200), "count"),

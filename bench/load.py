@@ -189,6 +189,7 @@ async def _open(host: str, port: int, make: Callable[[int], bytes], rate: float,
             connection.close()
         result.latencies_ms.append((time.perf_counter() - due) * 1000)
         result.statuses[answer.status] += 1
+        result.seconds = max(result.seconds, time.perf_counter() - start)  # until the last answer
         if keep:
             result.answers.append((i, answer.status, answer.body))
 
@@ -200,7 +201,7 @@ async def _open(host: str, port: int, make: Callable[[int], bytes], rate: float,
             await asyncio.sleep(ahead - 0.4)
         tasks.append(asyncio.ensure_future(one(i)))
     await asyncio.gather(*tasks)
-    result.seconds = seconds
+    result.seconds = max(result.seconds, seconds)
     return result
 
 
