@@ -123,6 +123,71 @@ def drain(url: str, prefix: str, seconds: float) -> tuple[dict, float]:
         time.sleep(2)
 
 
+def closed_phase(port: int, points, prefix: str, seconds: float) -> dict:
+    """16 clients back to back: the webhook's own req/s and p99."""
+    warm = signed_requests(prefix, int(seconds * 500), points, port)
+    closed = load.closed_loop(HOST, port, lambda i: warm[i % len(warm)], clients=16, seconds=seconds)
+    print(f"# closed loop, 16 clients: {closed.rps:.0f} req/s, p50 {closed.percentile(50):.0f} ms, "
+          f"p99 {closed.percentile(99):.0f} ms, {dict(closed.statuses)}", flush=True)
+    time.sleep(3)  # let the queue settle before the open loop
+    return {"webhook_rps": (closed.rps, "req/s"), "webhook_p99_ms": (closed.percentile(99), "ms")}
+
+
+def open_phase(port: int, points, prefix: str, args) -> tuple[load.Result, int, int]:
+    """The open loop; returns the result, the deliveries answered {"ok": true} and the number offered."""
+    requests = signed_requests(prefix, int(args.rate * args.seconds), points, port)
+    print(f"# offering {len(requests)} signed leads at {args.rate:.0f}/s for {args.seconds:.0f} s", flush=True)
+    result = load.open_loop(HOST, port, lambda i: requests[i], rate=args.rate, seconds=args.seconds,
+                            timeout=args.timeout, keep=True)
+    accepted = sum(1 for _i, status, body in result.answers if status == 200 and b'"ok":true' in body.replace(b" ", b""))
+    print(f"# answers {dict(result.statuses)}, failures {dict(result.failures)}, p50 {result.percentile(50):.0f} ms, "
+          f"sender CPU {result.cpu_s:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
+    return result, accepted, len(requests)
+
+
+def run(args) -> dict:
+    """Serve, offer, drain, count; the figures by name."""
+    points = stores(args.url)
+    robot = BenchRobot().start()
+    prefix = uuid.uuid4().hex[:8]
+    figures = {}
+    log = Path(tempfile.gettempdir()) / f"bench_intake_{prefix}.log"
+    print(f"# app and worker output: {log}")
+    with Gunicorn("app", env={"BENCH_DATABASE_URL": args.url}, log=log) as app:
+        load.wait_until_up(HOST, app.port, "/login")
+        workers = [] if args.workers_after else start_workers(args.workers, args.url, robot.base_url, log)
+        try:
+            if args.closed_seconds:
+                figures.update(closed_phase(app.port, points, f"w{prefix}", args.closed_seconds))
+            result, accepted, offered = open_phase(app.port, points, f"b{prefix}", args)
+            if args.workers_after:
+                workers = start_workers(args.workers, args.url, robot.base_url, log)
+            counts, drained_s = drain(args.url, f"b{prefix}", args.drain_seconds)
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(30)
+    robot.stop()
+    print(f"# stored {counts['stored']}, routed {counts['routed']}, notifiable {counts['notifiable']}, "
+          f"notified {counts['notified']}, still pending {counts['pending']} after draining {drained_s:.0f} s; "
+          f"robot answers {dict(robot.answers)}")
+    lost_unstored = max(0, accepted - counts["stored"])
+    # Not yet sent when the drain stopped is late, not lost: only rows that ended without a send are lost.
+    lost_unnotified = counts["notifiable"] - counts["notified"] - counts["pending_leads"]
+    return figures | {
+        "intake_offered_per_s": (args.rate, "req/s"),
+        "intake_accepted_per_s": (accepted / result.seconds, "req/s"),  # over the offer and its last answers
+        "intake_p50_ms": (result.percentile(50), "ms"),
+        "intake_p99_ms": (result.percentile(99), "ms"),
+        "intake_failed_sends": (offered - result.statuses.get(200, 0), "count"),
+        "intake_stored": (counts["stored"], "count"), "intake_routed": (counts["routed"], "count"),
+        "intake_notified": (counts["notified"], "count"), "intake_drain_s": (drained_s, "s"),
+        "intake_unnotified_at_end": (counts["pending_leads"], "count"),
+        "intake_lost": (lost_unstored + lost_unnotified, "count"),
+        "intake_duplicates": (counts["stored"] - counts["distinct"] + robot.duplicates(), "count")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_INTAKE_URL", INTAKE_URL))
@@ -141,60 +206,7 @@ def main() -> None:
         args.rate, args.seconds = 1000.0, 10.0
     ensure_chain(args.template_url)
     ensure_copy(args.template_url, args.url)
-    points = stores(args.url)
-    robot = BenchRobot().start()
-    run = uuid.uuid4().hex[:8]
-    figures = {}
-    log = Path(tempfile.gettempdir()) / f"bench_intake_{run}.log"
-    print(f"# app and worker output: {log}")
-    with Gunicorn("app", env={"BENCH_DATABASE_URL": args.url}, log=log) as app:
-        load.wait_until_up(HOST, app.port, "/login")
-        workers = [] if args.workers_after else start_workers(args.workers, args.url, robot.base_url, log)
-        try:
-            if args.closed_seconds:
-                warm = signed_requests(f"w{run}", int(args.closed_seconds * 500), points, app.port)
-                closed = load.closed_loop(HOST, app.port, lambda i: warm[i % len(warm)], clients=16,
-                                          seconds=args.closed_seconds)
-                figures["webhook_rps"] = (closed.rps, "req/s")
-                figures["webhook_p99_ms"] = (closed.percentile(99), "ms")
-                print(f"# closed loop, 16 clients: {closed.rps:.0f} req/s, p50 {closed.percentile(50):.0f} ms, "
-                      f"p99 {closed.percentile(99):.0f} ms, {dict(closed.statuses)}", flush=True)
-                time.sleep(3)  # let the queue settle before the open loop
-            requests = signed_requests(f"b{run}", int(args.rate * args.seconds), points, app.port)
-            print(f"# offering {len(requests)} signed leads at {args.rate:.0f}/s for {args.seconds:.0f} s", flush=True)
-            result = load.open_loop(HOST, app.port, lambda i: requests[i], rate=args.rate, seconds=args.seconds,
-                                    timeout=args.timeout, keep=True)
-            accepted = sum(1 for _i, status, body in result.answers if status == 200 and b'"ok":true' in body.replace(b" ", b""))
-            print(f"# answers {dict(result.statuses)}, failures {dict(result.failures)}, p50 {result.percentile(50):.0f} ms, "
-                  f"sender CPU {result.cpu_s:.0f} s, load {os.getloadavg()[0]:.1f}", flush=True)
-            if args.workers_after:
-                workers = start_workers(args.workers, args.url, robot.base_url, log)
-            counts, drained_s = drain(args.url, f"b{run}", args.drain_seconds)
-        finally:
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.wait(30)
-    robot.stop()
-    lost_unstored = max(0, accepted - counts["stored"])
-    # Not yet sent when the drain stopped is late, not lost: only rows that ended without a send are lost.
-    lost_unnotified = counts["notifiable"] - counts["notified"] - counts["pending_leads"]
-    duplicates = counts["stored"] - counts["distinct"] + robot.duplicates()
-    print(f"# stored {counts['stored']}, routed {counts['routed']}, notifiable {counts['notifiable']}, "
-          f"notified {counts['notified']}, still pending {counts['pending']} after draining {drained_s:.0f} s; "
-          f"robot answers {dict(robot.answers)}")
-    figures.update({
-        "intake_offered_per_s": (args.rate, "req/s"),
-        "intake_accepted_per_s": (accepted / result.seconds, "req/s"),  # over the offer and its last answers
-        "intake_p50_ms": (result.percentile(50), "ms"),
-        "intake_p99_ms": (result.percentile(99), "ms"),
-        "intake_failed_sends": (len(requests) - sum(n for s, n in result.statuses.items() if s == 200), "count"),
-        "intake_stored": (counts["stored"], "count"), "intake_routed": (counts["routed"], "count"),
-        "intake_notified": (counts["notified"], "count"), "intake_drain_s": (drained_s, "s"),
-        "intake_unnotified_at_end": (counts["pending_leads"], "count"),
-        "intake_lost": (lost_unstored + lost_unnotified, "count"),
-        "intake_duplicates": (duplicates, "count")})
-    for name, (value, unit) in figures.items():
+    for name, (value, unit) in run(args).items():
         print(f"{name} {value:.1f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}")
 
 
