@@ -24,6 +24,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -172,47 +173,25 @@ def sending_worker(procs: list[subprocess.Popen], robot_port: int) -> subprocess
     return next((p for p in alive if p.pid in busy), alive[0])
 
 
-def run(url: str, workers: int, max_seconds: float, folder: Path) -> dict:
-    robots = prepare(url)
-    robot = BenchRobot(faults={HANG: [(0, 90, "hang")], FAIL: [(0, 60, "500")]}).start()
-    feeder, monitor = Feeder(url, robots), Monitor(url)
-    others = [k for k in robots if k.startswith("OK")]
-    feeder.add([HOT] * 60 + [HANG] * 20 + [FAIL] * 20 + others * 2)
-    logs = [folder / f"worker{n}.log" for n in range(workers + 1)]
-    procs = [start_worker(url, robot.base_url, logs[n]) for n in range(workers)]
-    monitor.start()
-    rng, start, events = random.Random(4), time.time(), set()
-    try:
-        while True:
-            t = time.time() - start
-            if t < 120:
-                feeder.add([rng.choice(list(robots)) for _ in range(2)])
-            if t >= 25 and "kill" not in events:
-                events.add("kill")
-                victim = sending_worker(procs, robot.port)
-                victim.send_signal(signal.SIGKILL)
-                print(f"# {t:.0f} s: worker {procs.index(victim) + 1} killed in the middle of a send", flush=True)
-            if t >= 30 and "restart" not in events:
-                events.add("restart")
-                procs.append(start_worker(url, robot.base_url, logs[workers]))
-            if t >= 45 and "down" not in events:
-                events.add("down")
-                print(f"# {t:.0f} s: database down for 5 s, {database_down(url, True)} connections ended", flush=True)
-                threading.Timer(5.0, database_down, (url, False)).start()  # the feeder below waits for it
-            done = t > 120 and monitor.states and all(s != "pending" for s in monitor.states.values()) \
-                and len(monitor.states) >= len(feeder.made)
-            if done or t > max_seconds:
-                break
-            time.sleep(1)
-    finally:
-        database_down(url, False)
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(30)
-    seconds = time.time() - start
+def play_faults(t: float, events: set, procs: list, url: str, robot: BenchRobot, restart_log: Path) -> None:
+    """The timeline's worker kill (25 s), its replacement (30 s) and the database going away (45-50 s)."""
+    if t >= 25 and "kill" not in events:
+        events.add("kill")
+        victim = sending_worker(procs, robot.port)
+        victim.send_signal(signal.SIGKILL)
+        print(f"# {t:.0f} s: worker {procs.index(victim) + 1} killed in the middle of a send", flush=True)
+    if t >= 30 and "restart" not in events:
+        events.add("restart")
+        procs.append(start_worker(url, robot.base_url, restart_log))
+    if t >= 45 and "down" not in events:
+        events.add("down")
+        print(f"# {t:.0f} s: database down for 5 s, {database_down(url, True)} connections ended", flush=True)
+        threading.Timer(5.0, database_down, (url, False)).start()  # the feeder waits for it
+
+
+def tally(feeder: Feeder, monitor: Monitor, robot: BenchRobot, logs: list[Path], seconds: float) -> dict:
+    """The figures, from the robot's log, the monitor's claims and the workers' logs."""
     stranded = monitor.finish()
-    robot.stop()
     landed = {int(ident[4:]): at for at, _key, ident in robot.landed if ident.startswith("msg:")}
     healthy = [landed[n] - made for n, (key, made) in feeder.made.items() if key.startswith("OK") and n in landed]
     sent = [sum(int(n) for n in re.findall(r"sent (\d+)", log.read_text())) for log in logs if log.exists()]
@@ -229,14 +208,43 @@ def run(url: str, workers: int, max_seconds: float, folder: Path) -> dict:
             "worker_healthy_max_delay_s": (max(healthy or [0.0]), "s"), "worker_run_s": (seconds, "s")}
 
 
+def run(url: str, workers: int, max_seconds: float, folder: Path) -> dict:
+    """Feed, fault and watch until every message is sent or failed (or the time is up)."""
+    robots = prepare(url)
+    robot = BenchRobot(faults={HANG: [(0, 90, "hang")], FAIL: [(0, 60, "500")]}).start()
+    feeder, monitor = Feeder(url, robots), Monitor(url)
+    others = [k for k in robots if k.startswith("OK")]
+    feeder.add([HOT] * 60 + [HANG] * 20 + [FAIL] * 20 + others * 2)
+    logs = [folder / f"worker{n}.log" for n in range(workers + 1)]
+    procs = [start_worker(url, robot.base_url, logs[n]) for n in range(workers)]
+    monitor.start()
+    rng, start, events = random.Random(4), time.time(), set()
+    try:
+        while (t := time.time() - start) <= max_seconds:
+            if t < 120:
+                feeder.add([rng.choice(list(robots)) for _ in range(2)])
+            play_faults(t, events, procs, url, robot, logs[workers])
+            if t > 120 and len(monitor.states) >= len(feeder.made) \
+                    and all(s != "pending" for s in monitor.states.values()):
+                break
+            time.sleep(1)
+    finally:
+        database_down(url, False)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+    seconds = time.time() - start
+    robot.stop()
+    return tally(feeder, monitor, robot, logs, seconds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("BENCH_WORKER_URL", WORKER_URL))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--max-seconds", type=float, default=420.0)
     args = parser.parse_args()
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="bench_worker_") as folder:
         figures = run(args.url, args.workers, args.max_seconds, Path(folder))
     for name, (value, unit) in figures.items():
