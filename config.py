@@ -84,6 +84,18 @@ class Config:
     LEAD_HASH_KEY: str | None = os.environ.get("LEAD_HASH_KEY")
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 64 * 1024))
     WEBHOOK_MAX_SKEW_S = 300  # generic signed webhooks: the timestamp must be within 5 minutes
+    # Rate limits (Flask-Limiter), shared by every process through this storage: redis://host:6379 in production.
+    # They key on the client's address: behind a proxy, let werkzeug's ProxyFix set it from X-Forwarded-For.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = False
+    # Store pages (/s/<code>). Generous per address: a store's Wi-Fi or a carrier's NAT puts many people behind one.
+    STOREFRONT_PAGE_LIMIT = os.environ.get("STOREFRONT_PAGE_LIMIT", "300 per minute")
+    STOREFRONT_LEAD_LIMIT = os.environ.get("STOREFRONT_LEAD_LIMIT", "10 per minute;60 per hour")
+    STOREFRONT_CACHE_S = float(os.environ.get("STOREFRONT_CACHE_S", "10"))   # a rendered page is reused this long
+    STOREFRONT_FLUSH_S = float(os.environ.get("STOREFRONT_FLUSH_S", "5"))    # counts reach the database this often
+    STOREFRONT_MIN_FILL_S = 3              # a lead form sent sooner after the page was served is a script's
+    STOREFRONT_FORM_MAX_AGE_S = 6 * 3600   # a form older than this is served again
+    STOREFRONT_MAX_BYTES = 4096            # the lead form's body; its fields hold about 400 characters
 
     def init_app(self, app) -> None:
         """Fill what depends on the instance folder."""
@@ -129,6 +141,10 @@ class TestConfig(Config):
     # Fixed test keys (never used outside tests).
     LEAD_PHONE_KEY = "dGVzdC1sZWFkLXBob25lLWtleS0zMi1ieXRlcy1vayE="
     LEAD_HASH_KEY = "test-lead-hash-key"
+    # Store pages: no page cache and no flusher thread; tests flush the counts themselves.
+    STOREFRONT_CACHE_S = 0
+    STOREFRONT_FLUSH_S = 0
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):

@@ -23,13 +23,14 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from matrix.auth.session import configure_login, select_locale, select_timezone
-    from matrix.extensions import babel, csrf, db, migrate
+    from matrix.extensions import babel, csrf, db, limiter, migrate
     from matrix.models import import_all_models
 
     import_all_models()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
                    default_translation_directories="../translations")
     configure_login(app)
@@ -45,6 +46,7 @@ VIEW_MODULES = (
     "live.views", "live.calendar_views", "live.rules_views", "live.import_views",
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
     "joins.views", "joins.callback_views",
+    "storefront.views", "storefront.public_views",
 )
 
 

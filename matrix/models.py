@@ -62,3 +62,4 @@ def import_all_models() -> None:
     from matrix.live import models as _live  # noqa: F401
     from matrix.wecom import models as _wecom  # noqa: F401
     from matrix.joins import models as _joins  # noqa: F401
+    from matrix.storefront import models as _storefront  # noqa: F401

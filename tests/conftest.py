@@ -12,7 +12,7 @@ from matrix import create_app
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.auth.models import Role, User
 from matrix.communities.models import Community
-from matrix.extensions import db
+from matrix.extensions import db, limiter
 from matrix.models import Base
 from matrix.regions.models import Region
 from matrix.regions.services import clear_cache, load_regions
@@ -20,8 +20,8 @@ from matrix.stores import values as store_values
 from matrix.stores.models import Store, StoreStatus
 
 # Fixtures that several test modules share, and the stand-in servers' fixtures (robot, webhook, geocoder_server).
-pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "robot_server", "geocoder_server",
-                  "wecom_app_server"]
+pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "fixtures_storefront", "robot_server",
+                  "geocoder_server", "wecom_app_server"]
 
 PASSWORD = "correct-horse-battery"
 # Hashed once, cheaply: scrypt per built user would dominate the suite's time. Sign-in still checks it.
@@ -59,6 +59,7 @@ def app(_app):
                 db.session.execute(delete(table))
         db.session.commit()
         db.session.remove()
+        limiter.reset()  # rate limits are per address, and every test client is 127.0.0.1
         # The region index costs ~100 ms to rebuild and the regions table outlives every test:
         # drop the cache only when a test changed the table's size (fixtures that edit a region clear it).
         if db.session.scalar(select(func.count()).select_from(Region)) != _app.config["TEST_REGION_COUNT"]:

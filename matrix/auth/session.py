@@ -1,5 +1,5 @@
 """Flask-Login wiring and the per-user language and time zone."""
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -26,6 +26,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands, workers and services outside a request
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if visitor := request.environ.get("matrix.visitor_locale"):  # a public page: the browser's language, no session
+        return visitor
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")
