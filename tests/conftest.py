@@ -4,8 +4,8 @@ import os
 import re
 
 import pytest
-from werkzeug.security import generate_password_hash
 from sqlalchemy import delete, func, select
+from werkzeug.security import generate_password_hash
 
 from config import TestConfig
 from matrix import create_app

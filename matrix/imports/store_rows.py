@@ -6,13 +6,12 @@ from sqlalchemy import delete, insert, select
 
 from matrix import geo
 from matrix.auth.models import Role, User
-from matrix.stores.models import store_managers
+from matrix.brands.models import Brand
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
 from matrix.regions import services as regions
-from matrix.stores.models import GeocodeStatus, Store
-from matrix.brands.models import Brand
+from matrix.stores.models import GeocodeStatus, Store, store_managers
 from matrix.stores.services import locate  # the store form's rule: coordinates given win, else geocode
 from matrix.stores.values import clean_store
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from matrix.audit import services as audit
-from matrix.errors import DomainError
 from matrix.chain import chain_language
+from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.leads import phones
 from matrix.leads.mapping import FIELDS

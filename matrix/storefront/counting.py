@@ -24,6 +24,7 @@ from matrix.stores.models import Store
 
 log = logging.getLogger(__name__)
 Key = tuple[int, str, date]
+UPSERT_ROWS = 1000  # rows per statement: 5,000 parameters, within SQLite's and PostgreSQL's limits
 
 
 class PageCounter:
@@ -102,12 +103,13 @@ def upsert_counts(rows: list[dict]) -> None:
         return
     dialect = db.session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    statement = insert(PageCount).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=[PageCount.store_id, PageCount.channel, PageCount.day],
-        set_={"views": PageCount.views + statement.excluded.views,
-              "join_clicks": PageCount.join_clicks + statement.excluded.join_clicks})
-    db.session.execute(statement)
+    for start in range(0, len(rows), UPSERT_ROWS):
+        statement = insert(PageCount).values(rows[start:start + UPSERT_ROWS])
+        statement = statement.on_conflict_do_update(
+            index_elements=[PageCount.store_id, PageCount.channel, PageCount.day],
+            set_={"views": PageCount.views + statement.excluded.views,
+                  "join_clicks": PageCount.join_clicks + statement.excluded.join_clicks})
+        db.session.execute(statement)
 
 
 def _existing_stores(ids: Iterable[int]) -> set[int]:

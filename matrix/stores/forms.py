@@ -9,11 +9,11 @@ from wtforms.validators import Length
 
 from matrix import geo
 from matrix.auth.models import Role, User
+from matrix.brands.models import Brand
 from matrix.extensions import db
 from matrix.regions import services as regions
-from matrix.stores.models import Store, StoreStatus
-from matrix.brands.models import Brand
 from matrix.stores.labels import STORE_STATUS_LABELS
+from matrix.stores.models import Store, StoreStatus
 
 # clean_store's error keys that are named differently on the form.
 ERROR_FIELDS = {"city_code": "city", "district_code": "district"}
