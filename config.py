@@ -91,7 +91,7 @@ class Config:
     # Store pages (/s/<code>). Generous per address: a store's Wi-Fi or a carrier's NAT puts many people behind one.
     STOREFRONT_PAGE_LIMIT = os.environ.get("STOREFRONT_PAGE_LIMIT", "300 per minute")
     STOREFRONT_LEAD_LIMIT = os.environ.get("STOREFRONT_LEAD_LIMIT", "10 per minute;60 per hour")
-    STOREFRONT_CACHE_S = float(os.environ.get("STOREFRONT_CACHE_S", "10"))   # a rendered page is reused this long
+    STOREFRONT_CACHE_S = float(os.environ.get("STOREFRONT_CACHE_S", "30"))   # a rendered page is reused this long
     STOREFRONT_FLUSH_S = float(os.environ.get("STOREFRONT_FLUSH_S", "5"))    # counts reach the database this often
     STOREFRONT_MIN_FILL_S = 3              # a lead form sent sooner after the page was served is a script's
     STOREFRONT_FORM_MAX_AGE_S = 6 * 3600   # a form older than this is served again

@@ -21,8 +21,14 @@ def current_visitor_locale() -> str:
 
 def visitor_locale(languages, default: str) -> str:
     """The first language of the browser's list (by preference) that the site speaks: en-GB means English."""
-    for value, _quality in request.accept_languages:  # werkzeug sorts them by quality
-        primary = value.split("-")[0].lower()
-        if primary in languages:
-            return primary
-    return default
+    header = request.headers.get("Accept-Language", "")[:200]
+    found = _seen.get(header)
+    if found is None:
+        found = next((value.split("-")[0].lower() for value, _quality in request.accept_languages  # by quality
+                      if value.split("-")[0].lower() in languages), default)
+        if len(_seen) < 1000:  # browsers send a few dozen distinct headers; a flood of odd ones is not kept
+            _seen[header] = found
+    return found
+
+
+_seen: dict[str, str] = {}  # Accept-Language header -> language, this process's

@@ -22,6 +22,7 @@ from matrix.storefront.blueprint import public_bp as bp
 from matrix.storefront.cache import pages
 from matrix.storefront.channels import CHANNEL_LABELS, channel_of, join_channel
 from matrix.storefront.counting import count_join, count_view, ensure_flusher
+from matrix.storefront.flood import within_limit
 from matrix.storefront.forms import LeadForm
 from matrix.storefront.leads import leave_lead
 from matrix.storefront.page import open_store, store_page, web_url
@@ -39,8 +40,14 @@ def lead_limit() -> str:
     return current_app.config["STOREFRONT_LEAD_LIMIT"]
 
 
+@bp.before_request
+def refuse_floods():
+    """Too many GETs from one address get 429 before any work (the lead form's POST has its own, lower limit)."""
+    if request.method == "GET" and not within_limit(page_limit()):
+        abort(429)
+
+
 @bp.get("/s/<code>")
-@limiter.limit(page_limit)
 def page(code: str):
     """A store's page for customers, from a poster, profile link, trailer or shared link (`?c=` names which)."""
     channel = channel_of(request.args.get("c"))
@@ -61,7 +68,6 @@ def _render_page(code: str, channel: str):
         return None
     settings = storefront_settings()
     html = _page_html(store, channel, settings, LeadForm(), token=TOKEN_MARK)
-    db.session.rollback()  # the page only read
     return store.id, html, settings_digest(settings)
 
 
@@ -134,7 +140,6 @@ def _same_site() -> bool:
 
 
 @bp.get("/s/<code>/thanks")
-@limiter.limit(page_limit)
 def thanks(code: str):
     """After the form: the store will call back, and the group's join code once more."""
     store = open_store(code)
@@ -146,7 +151,6 @@ def thanks(code: str):
 
 
 @bp.get("/s/<code>/join")
-@limiter.limit(page_limit)
 def join(code: str):
     """Count a click on the page's join button for its channel, then open the store's join code."""
     channel = channel_of(request.args.get("c"))
@@ -167,9 +171,7 @@ def _join_target(code: str, channel: str):
     store = open_store(code)
     if store is None:
         return None
-    join = store_page_join(store, channel)
-    db.session.rollback()
-    return store.id, join
+    return store.id, store_page_join(store, channel)
 
 
 def store_page_join(store, channel: str) -> str | None:
@@ -183,7 +185,6 @@ def store_page_join(store, channel: str) -> str | None:
 
 
 @bp.get("/s/<code>/qr")
-@limiter.limit(page_limit)
 def group_qr(code: str):
     """The QR image of the store's current group (the one with room, in rotation order); never another group's."""
     store = open_store(code)
@@ -198,7 +199,6 @@ def group_qr(code: str):
 
 
 @bp.get("/privacy")
-@limiter.limit(page_limit)
 def privacy():
     """The chain's privacy notice, as HQ wrote it (or a link to the chain's own)."""
     settings = storefront_settings()
