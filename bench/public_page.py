@@ -120,10 +120,11 @@ def seed_chain(url: str, stores: int):
 
 
 def post_leads(app, port: int, codes: list[str], digest: str, count: int) -> tuple[list[float], int]:
+    from sqlalchemy import select
+
+    from matrix.extensions import db
     from matrix.storefront import tokens
     from matrix.stores.models import Store
-    from matrix.extensions import db
-    from sqlalchemy import select
 
     latencies, failures = [], 0
     with app.app_context():
