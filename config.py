@@ -92,7 +92,8 @@ class Config:
     RATE_LIMITS = {
         "sign_in": os.environ.get("RATE_LIMIT_SIGN_IN", "20 per minute; 200 per hour"),  # each try hashes: CPU
         "webhook": os.environ.get("RATE_LIMIT_WEBHOOK", "1500 per second; 60000 per minute"),  # bursts of 1,000/s
-        "public_page": os.environ.get("RATE_LIMIT_PUBLIC_PAGE", "120 per minute"),
+        # Generous: a store's Wi-Fi or a carrier's NAT puts many visitors behind one address.
+        "public_page": os.environ.get("RATE_LIMIT_PUBLIC_PAGE", "300 per minute"),
         "public_form": os.environ.get("RATE_LIMIT_PUBLIC_FORM", "10 per minute; 60 per hour"),
     }
     RATELIMIT_ENABLED = True
@@ -100,6 +101,12 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     DB_CONNECT_TIMEOUT_S = int(os.environ.get("DB_CONNECT_TIMEOUT_S", "5"))  # a dead database answers 503 fast
     DB_UNAVAILABLE_RETRY_S = 30  # Retry-After while the database is unreachable (platforms retry webhooks)
+    # Store pages (/s/<code>). Generous per address: a store's Wi-Fi or a carrier's NAT puts many people behind one.
+    STOREFRONT_CACHE_S = float(os.environ.get("STOREFRONT_CACHE_S", "30"))   # a rendered page is reused this long
+    STOREFRONT_FLUSH_S = float(os.environ.get("STOREFRONT_FLUSH_S", "5"))    # counts reach the database this often
+    STOREFRONT_MIN_FILL_S = 3              # a lead form sent sooner after the page was served is a script's
+    STOREFRONT_FORM_MAX_AGE_S = 6 * 3600   # a form older than this is served again
+    STOREFRONT_MAX_BYTES = 4096            # the lead form's body; its fields hold about 400 characters
 
     def init_app(self, app) -> None:
         """Fill what depends on the instance folder."""
@@ -154,6 +161,10 @@ class TestConfig(Config):
     # Fixed test keys (never used outside tests).
     LEAD_PHONE_KEY = "dGVzdC1sZWFkLXBob25lLWtleS0zMi1ieXRlcy1vayE="
     LEAD_HASH_KEY = "test-lead-hash-key"
+    # Store pages: no page cache and no flusher thread; tests flush the counts themselves.
+    STOREFRONT_CACHE_S = 0
+    STOREFRONT_FLUSH_S = 0
+    RATELIMIT_STORAGE_URI = "memory://"
 
 
 class ProductionConfig(Config):

@@ -17,6 +17,7 @@ from matrix.extensions import db
 from matrix.leads.models import LeadSource, SourceKind
 from matrix.leads.phones import encrypt_text
 from matrix.live.demo import add_demo_sessions
+from matrix.storefront.demo import add_storefront_demo
 from matrix.stores.models import Store, StoreStatus, store_managers
 
 DEMO_USERS = [("admin", "demo-admin-2026", Role.ADMIN, "总部管理员", 0),
@@ -82,6 +83,7 @@ def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
                 if s["status"] == StoreStatus.OPEN]
     summary.users = _demo_users(open_ids, {v: k for k, v in ids.items()})
     add_demo_sessions(rng)  # needs an HQ user: after the users
+    add_storefront_demo(rng)  # store pages: settings, opening hours, counts, a few page leads
     summary.lead_source = _demo_lead_source()
     with chain_language():  # stored: the chain's language
         text = _("Demo chain %(brand)s: %(stores)d stores, %(accounts)d store accounts, %(groups)d communities",

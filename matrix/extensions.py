@@ -12,3 +12,4 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# No default limits: each public route names its own; the storage comes from RATELIMIT_STORAGE_URI.

@@ -29,6 +29,7 @@ NAVIGATION = [
     ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
     ("notifications.index", _l("Deliveries"), (Role.ADMIN, Role.OPERATOR)),
     ("joins.index", _l("WeCom join codes"), (Role.ADMIN, Role.OPERATOR)),
+    ("storefront_hq.index", _l("Store pages"), (Role.ADMIN, Role.OPERATOR)),
 ]
 
 def nav_items() -> list[tuple[str, str, bool]]:

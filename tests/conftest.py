@@ -4,8 +4,8 @@ import os
 import re
 
 import pytest
-from werkzeug.security import generate_password_hash
 from sqlalchemy import delete, func, select
+from werkzeug.security import generate_password_hash
 
 from config import TestConfig
 from matrix import create_app
@@ -21,7 +21,7 @@ from matrix.stores.models import Store, StoreStatus
 
 # Fixtures that several test modules share, and the stand-in servers' fixtures (robot, webhook, geocoder_server).
 pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "fixtures_hooks", "fixtures_browser",
-                  "robot_server", "geocoder_server", "wecom_app_server"]
+                  "fixtures_storefront", "robot_server", "geocoder_server", "wecom_app_server"]
 
 PASSWORD = "correct-horse-battery"
 # Hashed once, cheaply: scrypt per built user would dominate the suite's time. Sign-in still checks it.
@@ -171,3 +171,14 @@ def post(client):
         payload.setdefault("csrf_token", csrf_token(c))
         return c.post(url, data=payload, **kwargs)
     return send
+
+
+@pytest.fixture
+def tight(app, monkeypatch):
+    """The app's rate limits made small and turned on (the suite runs with them off)."""
+    from matrix.ops import ratelimit
+
+    def set_limits(**limits):
+        monkeypatch.setitem(app.extensions, ratelimit.EXTENSION,
+                            ratelimit.RateLimits("memory://", {**app.config["RATE_LIMITS"], **limits}))
+    return set_limits

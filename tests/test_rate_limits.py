@@ -15,15 +15,6 @@ from matrix.ops.ratelimit import RateLimits, rate_limited
 REDIS = "redis://127.0.0.1:6379/15"
 
 
-@pytest.fixture
-def tight(app, monkeypatch):
-    """The app's limits made small and turned on (the suite runs with them off)."""
-    def set_limits(**limits):
-        monkeypatch.setitem(app.extensions, ratelimit.EXTENSION,
-                            RateLimits("memory://", {**app.config["RATE_LIMITS"], **limits}))
-    return set_limits
-
-
 def test_sign_in_posts_are_limited_per_address(app, client, make_user, tight):
     tight(sign_in="3 per minute")
     user = make_user()

@@ -21,6 +21,7 @@ from matrix.brands.models import Brand
 from matrix.content.models import ContentItem, ContentKind
 from matrix.joins.models import JoinWay, JoinWayStatus
 from matrix.joins.states import make_state
+from matrix.storefront.models import StorefrontSettings
 from matrix.wecom.models import WecomConnection
 
 # Routes that hold no store data, or change only the signed-in user's own session.
@@ -29,6 +30,11 @@ OWN_SESSION_ENDPOINTS = {"static", "auth.login", "auth.logout", "auth.language",
 SKIP_TABLES = {"audit_entries", "login_attempts", "regions", "geocode_cache", "rejected_deliveries"}
 # Public webhooks (the signature is the check): a forged delivery answers 4xx, not necessarily 403/404.
 SIGNED_ENDPOINTS = {"hooks.receive", "wecom_callback.verify", "wecom_callback.receive"}
+# Public pages customers open without signing in: they answer anyone, for store A (url_arguments' `code`), and must
+# show nothing of store B. A's page, its lead form (the walk's forged POST has no form token: refused), A's thanks
+# page, A's counted join link, A's current group's QR image (none: 404), and the chain's privacy notice.
+PUBLIC_ENDPOINTS = {"storefront.page", "storefront.leave", "storefront.thanks", "storefront.join",
+                    "storefront.group_qr", "storefront.privacy"}
 
 
 def database_snapshot() -> dict:
@@ -76,6 +82,7 @@ def two_stores(make_store, make_user, make_account, make_community, platforms):
                                 qr_code=f"https://wework.qpic.cn/wwpic/BQRSECRET{channel}/0",
                                 status=JoinWayStatus.READY, stale=False)
                         for channel, lead in (("poster", None), ("lead", lead_b.id))])
+    db.session.add(StorefrontSettings(privacy_text="隐私声明", consent_text="同意"))  # store pages take leads
     db.session.commit()
     return {"store_a": store_a, "store_b": store_b, "account_b": account_b, "brand_account": brand_account,
             "community_b": community_b, "manager_a": manager_a, "manager_b": manager_b, "brand": brand,
@@ -120,7 +127,8 @@ def url_arguments(objects) -> dict:
             "slug": b["source_b"].slug, "week": "2026-W48", "item_id": b["item_b"].id,
             "campaign_id": 1, "template_id": 1,  # campaigns are HQ-only: 403 before any lookup
             "rule_id": 1,  # trailer rules are HQ-only too
-            "join_way_id": 1}  # the WeCom page is HQ-only
+            "join_way_id": 1,  # the WeCom page is HQ-only
+            "code": b["store_a"].code}  # public store pages: the walk opens A's and looks for B's data
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.
@@ -153,6 +161,8 @@ def test_store_manager_cannot_reach_another_stores_data(app, client, login, post
             where = f"{method} {rule.rule}"
             if rule.endpoint in SIGNED_ENDPOINTS:
                 assert 400 <= response.status_code < 500, f"{where} answered {response.status_code}"
+            elif rule.endpoint in PUBLIC_ENDPOINTS:
+                assert response.status_code in (200, 302, 400, 404), f"{where} answered {response.status_code}"
             elif rule.arguments and rule.endpoint not in ("accounts.platform_edit",):
                 assert response.status_code in (403, 404), f"{where} answered {response.status_code}"
             assert response.status_code != 500, where
@@ -169,3 +179,19 @@ def test_store_manager_sees_own_store(app, client, login, two_stores):
     response = client.get(url_for("stores.detail", store_id=two_stores["store_a"].id))
     assert response.status_code == 200
     assert "甲门店" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("signed_in", [None, "manager_b"])
+def test_store_as_public_page_shows_nothing_of_store_b(app, client, login, two_stores, signed_in):
+    """Anyone may open store A's page, even B's own manager: it shows A, and nothing of B, its lead or its codes."""
+    if signed_in:
+        login(two_stores[signed_in])
+    live_session_of(two_stores)
+    for url in ("/s/A-001", "/s/A-001?c=poster", "/s/A-001/thanks?c=lead", "/privacy"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        for marker in B_MARKERS:
+            assert marker not in body, f"{url} shows store B's data ({marker})"
+    assert "甲门店" in client.get("/s/A-001").get_data(as_text=True)
+    assert "BQRSECRET" not in client.get("/s/A-001/join?c=poster").headers["Location"]

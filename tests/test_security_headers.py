@@ -115,3 +115,10 @@ def test_the_browser_check_sees_a_violation(tmp_path):
     finally:
         server.shutdown()
     assert len(refused) == 1 and "style-src" in refused[0]
+
+
+def test_the_policy_lets_a_wecom_join_code_image_show_and_nothing_else_from_elsewhere(client):
+    policy = client.get("/login").headers["Content-Security-Policy"]
+    img = next(part for part in policy.split(";") if part.strip().startswith("img-src")).split()[1:]
+    assert img == ["'self'", "data:", "https://wework.qpic.cn"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy

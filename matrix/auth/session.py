@@ -1,5 +1,6 @@
 """Flask-Login wiring and the per-user language and time zone."""
-from flask import Flask, current_app, g, has_request_context, session
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
@@ -8,7 +9,17 @@ from matrix.chain import chain_zone
 from matrix.extensions import db, login_manager
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions; a request without the cookie (a customer on a store page) skips the signer."""
+
+    def open_session(self, app: Flask, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def configure_login(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to continue.")
@@ -56,6 +67,8 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands, workers and services outside a request
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if visitor := request.environ.get("matrix.visitor_locale"):  # a public page: the browser's language, no session
+        return visitor
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("locale")

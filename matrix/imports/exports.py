@@ -53,6 +53,7 @@ def _store_rows(user: User):
                "address": store.address, "lon": lon, "lat": lat, "coord_system": COORD_SYSTEM_WORD,
                "status": STORE_STATUS_WORDS[store.status], "service_radius_km": store.service_radius_km,
                "opened_on": store.opened_on.isoformat() if store.opened_on else "", "phone": store.phone or "",
+               "opening_hours": store.opening_hours or "",
                "managers": ", ".join(sorted(u.username for u in store.managers))}
 
 

@@ -34,6 +34,7 @@ COLUMNS: dict[str, list[Column]] = {
                ("服务半径km", "服务半径公里", "半径", "radius", "serviceradius", "serviceradiuskm")),
         Column("opened_on", "开业日期", _l("Opening date"), ("开业时间", "openingdate", "openedon", "opendate")),
         Column("phone", "电话", _l("Phone"), ("门店电话", "联系电话", "phone", "tel", "telephone")),
+        Column("opening_hours", "营业时间", _l("Opening hours"), ("营业时段", "openinghours", "hours", "opentime")),
         Column("managers", "店长", _l("Store managers (usernames)"), ("店长账号", "managers", "manager", "storemanagers")),
     ],
     "accounts": [

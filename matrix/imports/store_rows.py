@@ -6,20 +6,20 @@ from sqlalchemy import delete, insert, select
 
 from matrix import geo
 from matrix.auth.models import Role, User
-from matrix.stores.models import store_managers
+from matrix.brands.models import Brand
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
 from matrix.regions import services as regions
-from matrix.stores.models import GeocodeStatus, Store
-from matrix.brands.models import Brand
+from matrix.stores.models import GeocodeStatus, Store, store_managers
 from matrix.stores.services import locate  # the store form's rule: coordinates given win, else geocode
 from matrix.stores.values import clean_store
 
-TEXT_FIELDS = ("code", "name", "city", "district", "address", "status", "service_radius_km", "opened_on", "phone")
+TEXT_FIELDS = ("code", "name", "city", "district", "address", "status", "service_radius_km", "opened_on", "phone",
+               "opening_hours")
 KEEP_WHEN_EMPTY = ("status", "service_radius_km")  # an empty cell means "as it is", not "back to the default"
 COMPARED = ("name", "brand_id", "city_code", "district_code", "address", "service_radius_km", "status",
-            "opened_on", "phone")
+            "opened_on", "phone", "opening_hours")
 # Degrees, about 10 cm: a point exported in GCJ-02 and read back lands this close to where it was.
 POINT_TOLERANCE = 1e-6
 WHERE_FIELDS = {"lon", "city_code", "district_code", "address"}
@@ -91,7 +91,7 @@ class StoreRows:
             merged = {"code": store.code, "name": store.name, "city": store.city_code,
                       "district": store.district_code or "", "address": store.address, "status": store.status,
                       "service_radius_km": store.service_radius_km, "opened_on": store.opened_on,
-                      "phone": store.phone, "lon": store.lon, "lat": store.lat, "coord_system": "wgs84"}
+                      "phone": store.phone, "opening_hours": store.opening_hours, "lon": store.lon, "lat": store.lat, "coord_system": "wgs84"}
             if "city" in self.mapped and "district" not in self.mapped and self._city(raw) != store.city_code:
                 merged["district"] = ""  # the old district cannot be in a new city
         overlay(merged, raw, self.mapped, TEXT_FIELDS, keep_when_empty=KEEP_WHEN_EMPTY, updating=store is not None)

@@ -15,6 +15,7 @@ class SourceKind(enum.StrEnum):
     KUAISHOU = "kuaishou"        # kwaisign: md5(body + secret)
     MANUAL = "manual"            # typed in by staff
     IMPORT = "import"            # from a sheet
+    STOREFRONT = "storefront"    # the lead form on a store's public page
 
 
 class LeadStatus(enum.StrEnum):

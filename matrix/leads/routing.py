@@ -201,8 +201,9 @@ def _by_source(lead: Lead, notes: list[str]) -> Routing | None:
 
 
 def _typed_for_store(lead: Lead) -> bool:
-    """Staff typed the lead in for their own store: it stays there."""
-    return lead.source_store_id is not None and lead.source is not None and lead.source.kind == SourceKind.MANUAL
+    """Staff typed the lead in for their own store, or a visitor left it on the store's page: it stays there."""
+    return (lead.source_store_id is not None and lead.source is not None
+            and lead.source.kind in (SourceKind.MANUAL, SourceKind.STOREFRONT))
 
 
 def _group(store_id: int | None) -> tuple[Community | None, str]:

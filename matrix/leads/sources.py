@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from matrix.audit import services as audit
-from matrix.errors import DomainError
 from matrix.chain import chain_language
+from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.leads import phones
 from matrix.leads.mapping import FIELDS
@@ -22,7 +22,7 @@ from matrix.stores.models import Store
 from matrix.transaction import transactional
 
 # Built-in sources for leads that do not come by webhook; their slugs are reserved.
-BUILT_IN = {"manual": SourceKind.MANUAL, "import": SourceKind.IMPORT}
+BUILT_IN = {"manual": SourceKind.MANUAL, "import": SourceKind.IMPORT, "store-page": SourceKind.STOREFRONT}
 WEBHOOK_KINDS = (SourceKind.GENERIC, SourceKind.DOUYIN, SourceKind.OCEANENGINE, SourceKind.KUAISHOU)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$")
 AUDITED = ["name", "slug", "kind", "signature_scheme", "field_map", "store_id", "account_id", "active"]
@@ -38,12 +38,17 @@ def import_source() -> LeadSource:
     return _built_in("import")
 
 
+def store_page_source() -> LeadSource:
+    """The built-in source of leads left on stores' public pages (slug "store-page"); joins the caller's transaction."""
+    return _built_in("store-page")
+
+
 def _built_in(slug: str) -> LeadSource:
     found = db.session.scalar(select(LeadSource).where(LeadSource.slug == slug))
     if found is not None:
         return found
     with chain_language():  # a stored name: the chain's language, whoever created it first
-        name = {"manual": _("Manual entry"), "import": _("Sheet import")}[slug]
+        name = {"manual": _("Manual entry"), "import": _("Sheet import"), "store-page": _("Store page")}[slug]
     source = LeadSource(name=name, slug=slug,
                         kind=BUILT_IN[slug], active=False, field_map={}, signature_scheme="")
     try:

@@ -18,7 +18,8 @@ from matrix.stores.models import Store
 
 bp = Blueprint("sources", __name__, url_prefix="/sources")
 
-KIND_LABELS = dict(KIND_CHOICES) | {"manual": _l("Manual entry"), "import": _l("Sheet import")}
+KIND_LABELS = dict(KIND_CHOICES) | {"manual": _l("Manual entry"), "import": _l("Sheet import"),
+                                    "storefront": _l("Store page")}
 # Why a delivery was refused, by the code the webhook stores (the part before any ":field").
 REJECTION_LABELS = {
     "unknown_source": _l("Unknown or inactive source"), "too_large": _l("Body over the size limit"),

@@ -112,7 +112,8 @@ def backoff_seconds(attempts: int, notification_id: int, min_wait: float = 0) ->
     """Exponential wait after the n-th failed attempt, spread a little so a backlog does not stampede."""
     config = current_app.config
     base, cap = config.get("WECOM_BACKOFF_BASE_S", 30), config.get("WECOM_BACKOFF_CAP_S", 3600)
-    delay = min(cap, base * 2 ** max(attempts - 1, 0)) * (1 + (notification_id % 5) / 20)
+    # A rate limit's minimum wait doubles too: without that, a row whose spread is zero waited 60 s every time.
+    delay = min(cap, max(base, min_wait) * 2 ** max(attempts - 1, 0)) * (1 + (notification_id % 5) / 20)
     return max(min(delay, cap), min_wait)
 
 

@@ -8,7 +8,10 @@ import secrets
 
 from flask import Flask, request
 
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+# WeCom serves the QR image of a channel join code from its own image host; nothing else comes from elsewhere.
+WECOM_QR_HOST = "https://wework.qpic.cn"
+POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; "
+          f"img-src 'self' data: {WECOM_QR_HOST}; "
           "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 FLAT_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"  # JSON, files: nothing to load
 

@@ -9,11 +9,11 @@ from wtforms.validators import Length
 
 from matrix import geo
 from matrix.auth.models import Role, User
+from matrix.brands.models import Brand
 from matrix.extensions import db
 from matrix.regions import services as regions
-from matrix.stores.models import Store, StoreStatus
-from matrix.brands.models import Brand
 from matrix.stores.labels import STORE_STATUS_LABELS
+from matrix.stores.models import Store, StoreStatus
 
 # clean_store's error keys that are named differently on the form.
 ERROR_FIELDS = {"city_code": "city", "district_code": "district"}
@@ -39,6 +39,7 @@ class StoreForm(FlaskForm):
                          choices=[(s.value, STORE_STATUS_LABELS[s.value]) for s in StoreStatus])
     opened_on = StringField(_l("Opening date"), validators=[Length(max=20)], render_kw={"type": "date"})
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
+    opening_hours = StringField(_l("Opening hours"), validators=[Length(max=120)])
     managers = SelectMultipleField(_l("Store managers"), coerce=int)
 
     def fill_choices(self) -> None:
@@ -58,7 +59,7 @@ class StoreForm(FlaskForm):
     def raw(self) -> dict:
         """The typed values, in the shape clean_store and the import share."""
         names = ("code", "name", "city", "district", "address", "lon", "lat", "coord_system",
-                 "service_radius_km", "status", "opened_on", "phone")
+                 "service_radius_km", "status", "opened_on", "phone", "opening_hours")
         raw = {name: (self[name].data or "").strip() for name in names}
         if not raw["lat"] and (pair := PASTED_PAIR.match(raw["lon"])):
             raw["lon"], raw["lat"] = pair.groups()  # both pasted into the longitude box
@@ -71,7 +72,7 @@ def store_form_data(store: Store, system: geo.CoordSystem) -> dict:
             "district": regions.region_name(store.district_code), "address": store.address,
             "coord_system": system.value, "service_radius_km": f"{store.service_radius_km:g}",
             "status": store.status.value, "opened_on": store.opened_on.isoformat() if store.opened_on else "",
-            "phone": store.phone or "", "managers": [u.id for u in store.managers]}
+            "phone": store.phone or "", "opening_hours": store.opening_hours or "", "managers": [u.id for u in store.managers]}
     if store.has_point:
         point = geo.from_wgs84(store.lon, store.lat, system)
         data.update(lon=f"{point.lon:.6f}", lat=f"{point.lat:.6f}")

@@ -53,6 +53,8 @@ class Store(Base):
     status: Mapped[StoreStatus] = mapped_column(enum_column(StoreStatus), default=StoreStatus.OPEN, index=True)
     opened_on: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(40))
+    # Shown on the store's public page and posters as typed ("周一至周日 10:00-22:00").
+    opening_hours: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Deleting a store with history archives it: its accounts, communities and audit trail stay.

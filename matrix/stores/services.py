@@ -18,7 +18,7 @@ from matrix.stores.values import StoreValues, clean_store, keep_untouched_point
 from matrix.transaction import transactional
 
 AUDITED_FIELDS = ["code", "name", "brand_id", "city_code", "district_code", "address", "lon", "lat",
-                  "service_radius_km", "status", "opened_on", "phone", "geocode_status"]
+                  "service_radius_km", "status", "opened_on", "phone", "opening_hours", "geocode_status"]
 
 
 @dataclass

@@ -27,6 +27,7 @@ STATUS_WORDS = {
 }
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 PHONE_PATTERN = re.compile(r"^[0-9+\-() ]{5,40}$")
+OPENING_HOURS_MAX = 120
 
 
 class StoreValues(CleanedValues):
@@ -100,6 +101,10 @@ def clean_store(raw: dict) -> StoreValues:
     if phone and not PHONE_PATTERN.match(phone):
         err["phone"] = _("Phone “%(value)s” may hold digits, spaces, “+”, “-” and brackets.", value=phone)
     v["phone"] = phone or None
+    hours = " ".join(str(raw.get("opening_hours") or "").split())
+    if len(hours) > OPENING_HOURS_MAX:
+        err["opening_hours"] = _("This text is too long: at most %(n)d characters.", n=OPENING_HOURS_MAX)
+    v["opening_hours"] = hours or None
     _clean_point(raw, out)
     return out
 
