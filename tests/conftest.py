@@ -4,8 +4,8 @@ import os
 import re
 
 import pytest
-from werkzeug.security import generate_password_hash
 from sqlalchemy import delete, func, select
+from werkzeug.security import generate_password_hash
 
 from config import TestConfig
 from matrix import create_app
@@ -20,8 +20,8 @@ from matrix.stores import values as store_values
 from matrix.stores.models import Store, StoreStatus
 
 # Fixtures that several test modules share, and the stand-in servers' fixtures (robot, webhook, geocoder_server).
-pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "robot_server", "geocoder_server",
-                  "wecom_app_server"]
+pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "fixtures_channels", "robot_server",
+                  "geocoder_server", "wecom_app_server"]
 
 PASSWORD = "correct-horse-battery"
 # Hashed once, cheaply: scrypt per built user would dominate the suite's time. Sign-in still checks it.
