@@ -138,16 +138,20 @@ def _wanted(sessions: list[LiveSession], context: _Context, now: datetime) -> di
     return wanted
 
 
-def _existing(session_ids: list[int]) -> dict[str, object]:
-    out = {}
+def base_key(key: str) -> str:
+    """A post's key without the retirement suffix a sent post gets when its session moves."""
+    return ":".join(key.split(":")[:4 if key.startswith("post:") else 3])
+
+
+def _existing(session_ids: list[int]) -> list:
+    rows = []
     for ids in _chunks(session_ids):
-        for row in db.session.execute(select(
-                Notification.id, Notification.dedupe_key, Notification.status, Notification.not_before,
-                Notification.locked_until, Notification.message, Notification.session_id)
-                .where(Notification.session_id.in_(ids), Notification.kind.in_(CUSTOMER_KINDS))
-                .with_for_update()):
-            out[row.dedupe_key] = row
-    return out
+        rows += db.session.execute(select(
+            Notification.id, Notification.dedupe_key, Notification.status, Notification.not_before,
+            Notification.locked_until, Notification.message, Notification.session_id)
+            .where(Notification.session_id.in_(ids), Notification.kind.in_(CUSTOMER_KINDS))
+            .with_for_update()).all()
+    return rows
 
 
 def _open(row, now: datetime) -> bool:
@@ -174,7 +178,14 @@ def sync_posts(sessions: list[LiveSession], *, now: datetime) -> PostReport:
         return report
     context = _Context(sessions)
     wanted = _wanted(sessions, context, now)
-    existing = _existing([s.id for s in sessions])
+    rows = _existing([s.id for s in sessions])
+    existing = {row.dedupe_key: row for row in rows if base_key(row.dedupe_key) == row.dedupe_key}
+    # Posted (or being posted) for a time, under any key: moving away and back never posts it twice.
+    done = {(base_key(row.dedupe_key), row.not_before) for row in rows if not _open(row, now)
+            and row.status != DeliveryStatus.FAILED}
+    for key in [key for key, want in wanted.items() if (key, want.due) in done]:
+        if not (key in existing and existing[key].not_before == wanted[key].due):  # not the row itself
+            del wanted[key]
     by_id = {s.id: s for s in sessions}
     inserts, updates = [], []
     for key, row in existing.items():

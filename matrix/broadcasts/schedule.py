@@ -53,9 +53,12 @@ def _insert_once(rows: list[dict]) -> int:
         return 0
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     written = 0
+    table = Notification.__table__
     for start in range(0, len(rows), CHUNK):
-        statement = dialect.insert(Notification.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        written += max(db.session.execute(statement, rows[start:start + CHUNK]).rowcount, 0)
+        # RETURNING counts what was written: an executemany's rowcount is not reliable across drivers.
+        statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                     .returning(table.c.id))
+        written += len(db.session.execute(statement, rows[start:start + CHUNK]).all())
     return written
 
 

@@ -46,9 +46,15 @@ def _check_robot(url: str | None) -> None:
 
 
 def _confirm_robot(community: Community, actor: User) -> None:
-    """A robot entered on the group's own form sits in that customer group: say so, and who said it."""
+    """A robot entered on the group's own form sits in that customer group: say so, and who said it.
+
+    An unconfirmed staff-channel candidate with the same robot (the upgrade's guess) is answered by this.
+    """
     if community.robot_webhook_url:
         community.robot_confirmed_at, community.robot_confirmed_by_id = utcnow(), actor.id if actor else None
+        for guess in db.session.scalars(select(StaffChannel).where(
+                StaffChannel.robot_webhook_url == community.robot_webhook_url, StaffChannel.confirmed_at.is_(None))):
+            db.session.delete(guess)
     else:
         community.robot_confirmed_at = community.robot_confirmed_by_id = None
 

@@ -91,16 +91,16 @@ def _take_from_groups(url: str, store: Store, actor: User) -> None:
 def _confirm(store: Store, url: str, *, actor: User, action: str, now: datetime,
              moving_from: Community | None = None) -> tuple[StaffChannel, int]:
     _check_free(url, store, moving_from=moving_from)
-    channel = staff_channel_of(store.id)
-    before = _snapshot(channel)
-    if channel is None:
-        channel = StaffChannel(store_id=store.id)
-        db.session.add(channel)
     # A candidate of another store with this robot was only a guess: this store's answer settles it.
     for guess in db.session.scalars(select(StaffChannel).where(StaffChannel.robot_webhook_url == url,
                                                                StaffChannel.store_id != store.id,
                                                                StaffChannel.confirmed_at.is_(None))):
         _drop_candidate(guess)
+    channel = staff_channel_of(store.id)
+    before = _snapshot(channel)
+    if channel is None:
+        channel = StaffChannel(store_id=store.id, robot_webhook_url=url)
+        db.session.add(channel)
     channel.robot_webhook_url, channel.confirmed_at, channel.confirmed_by_id = url, now, actor.id
     channel.robot_error = None
     _take_from_groups(url, store, actor)

@@ -124,6 +124,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_notifications_target_fits_audience'), type_='check')
     connection = op.get_bind()
     # Only lead alerts existed before: the rest goes; held alerts wait again for the lead's group robot.
     connection.execute(sa.text("DELETE FROM notifications WHERE kind <> 'lead_alert'"))
@@ -132,7 +134,6 @@ def downgrade():
     connection.execute(sa.text("UPDATE notifications SET status = 'pending', last_error = NULL WHERE status = 'held'"))
     connection.execute(sa.text("UPDATE notifications SET status = 'failed' WHERE status = 'cancelled'"))
     with op.batch_alter_table('notifications', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_notifications_target_fits_audience'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_notifications_session_id_live_sessions'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_notifications_staff_channel_id_staff_channels'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('uq_notifications_dedupe_key'), type_='unique')
