@@ -95,3 +95,15 @@ def test_demo_command_on_a_fresh_database(tmp_path):
         assert count(User) == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_build_demo_shows_both_channels_and_pending_and_sent_posts(app):
+    from matrix.communities.models import StaffChannel
+    from matrix.notifications.models import CUSTOMER_KINDS, DeliveryStatus, Notification
+
+    demo.build_demo(rng_seed=7, stores=36)
+    channels = db.session.scalars(select(StaffChannel).order_by(StaffChannel.id)).all()
+    assert [c.is_confirmed for c in channels] == [True, False]
+    statuses = {(n.kind in CUSTOMER_KINDS, n.status) for n in db.session.scalars(select(Notification))}
+    assert {(True, DeliveryStatus.SENT), (True, DeliveryStatus.PENDING), (False, DeliveryStatus.SENT),
+            (False, DeliveryStatus.HELD)} <= statuses
