@@ -206,3 +206,20 @@ def test_the_robot_limit_holds_for_posts(make_store, make_account, make_customer
     counts = deliver_due(client=client(), now=local(DAY, "16:00"), limit=100)
     assert counts.sent == 20 and counts.throttled == 4  # twelve 1-day and twelve 3-hour trailers were due
     assert len(robot.messages("KEYSHAREDROBOT")) == 20
+
+
+def test_a_trailer_changed_by_hand_changes_its_posts(host, hq, make_user):
+    from matrix.content.models import ContentItem
+    from matrix.plans import services as plans
+
+    session = book(host["account"], hq)
+    manager = make_user(Role.STORE_MANAGER, stores=[host["store"]])
+    day_trailer = db.session.scalar(select(ContentItem).where(ContentItem.session_id == session.id,
+                                                              ContentItem.generation_key.endswith(":1440")))
+    plans.edit_item(day_trailer, actor=manager, topic="明晚见", caption="进店有礼，直播间抽奖", script="", hashtags="")
+    texts = {n.message["text"]["content"] for n in posts(session) if n.not_before == local(DAY - timedelta(days=1),
+                                                                                         "19:00")}
+    assert len(texts) == 1 and "进店有礼，直播间抽奖" in texts.pop()
+    plans.change_status(day_trailer, actor=manager, status="skipped", reason="门店盘点")
+    withdrawn = posts(session, DeliveryStatus.CANCELLED)
+    assert len(withdrawn) == 2 and {n.last_error for n in withdrawn} == {MOVED}

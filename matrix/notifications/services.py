@@ -68,15 +68,17 @@ def _due(now: datetime):
                 or_(Notification.locked_until.is_(None), Notification.locked_until < now))
 
 
-def _robot_load(url: str, now: datetime) -> tuple[int, datetime | None]:
-    """Messages sent to this robot in the last minute plus those in flight, and the oldest send."""
+def _robot_loads(urls: set[str], now: datetime) -> dict[str, tuple[int, datetime | None]]:
+    """Per robot: messages sent in the last minute plus those in flight, and the oldest send (one query)."""
+    if not urls:
+        return {}
     window = now - timedelta(seconds=60)
     counted = or_(and_(Notification.status == DeliveryStatus.SENT, Notification.sent_at > window),
                   and_(Notification.status == DeliveryStatus.PENDING, Notification.locked_until > now))
-    used, oldest = db.session.execute(with_targets(
-        select(func.count(), func.min(Notification.sent_at)).select_from(Notification))
-        .where(TARGET_URL == url, counted)).one()
-    return used, oldest
+    rows = db.session.execute(with_targets(
+        select(TARGET_URL, func.count(), func.min(Notification.sent_at)).select_from(Notification))
+        .where(counted, TARGET_URL.in_(sorted(urls))).group_by(TARGET_URL)).all()
+    return {url: (used, oldest) for url, used, oldest in rows}
 
 
 class _Claim:
@@ -85,7 +87,18 @@ class _Claim:
     def __init__(self, now: datetime, counts: DeliveryCounts):
         self.now, self.counts = now, counts
         self.budgets: dict[str, list] = {}  # robot URL -> [messages left this minute, when a slot frees]
+        self.loads: dict[str, tuple] = {}
         self._quiet_end: list = []          # read once, when the round meets its first customer post
+
+    def read_loads(self, urls: set[str]) -> None:
+        """The robots of this round's rows: their last minute, read at once."""
+        self.loads = _robot_loads(urls, self.now)
+
+    def load(self, url: str) -> None:
+        used, oldest = self.loads.get(url, (0, None))
+        # In-flight rows are about to be sent: count them as sent now.
+        frees_at = min(oldest or self.now, self.now) + timedelta(seconds=61)
+        self.budgets[url] = [ROBOT_PER_MINUTE - used, max(frees_at, self.now + timedelta(seconds=1))]
 
     def quiet_end(self) -> datetime | None:
         if not self._quiet_end:
@@ -105,10 +118,7 @@ class _Claim:
                     self.counts.deferred += 1
                 return True
         if url and url not in self.budgets:
-            used, oldest = _robot_load(url, now)
-            # In-flight rows are about to be sent: count them as sent now.
-            frees_at = min(oldest or now, now) + timedelta(seconds=61)
-            self.budgets[url] = [ROBOT_PER_MINUTE - used, max(frees_at, now + timedelta(seconds=1))]
+            self.load(url)
         if url and self.budgets[url][0] <= 0:
             # At the robot's limit: come back when the oldest send leaves the minute.
             _guarded(notification_id, now, next_attempt_at=self.budgets[url][1])
@@ -128,8 +138,10 @@ def _claim(now: datetime, limit: int, counts: DeliveryCounts) -> list[tuple[int,
     if postgres:
         query = query.with_for_update(skip_locked=True, of=Notification)
     round_ = _Claim(now, counts)
+    due = db.session.execute(query).all()
+    round_.read_loads({url for _id, url, _kind, _expires in due if url})
     claimed = []
-    for notification_id, url, kind, expires_at in db.session.execute(query).all():
+    for notification_id, url, kind, expires_at in due:
         if round_.holds_back(notification_id, url, kind, expires_at):
             continue
         if _guarded(notification_id, now, locked_until=lease, attempts=Notification.attempts + 1):

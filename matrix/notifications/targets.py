@@ -26,7 +26,7 @@ NO_GROUP_ROBOT = "withdrawn: the group has no confirmed customer robot"
 SESSION_OFF = "withdrawn: the session was cancelled or is over"
 POSTS_OFF = "withdrawn: the store switched its community posts off"
 TOO_LATE = "withdrawn: too late to post"
-MOVED = "withdrawn: the session moved"
+MOVED = "withdrawn: the session or its trailer changed"
 BOTH_AUDIENCES = "refused: this robot serves staff and customers"
 OTHER_STORE = "refused: the staff channel belongs to another store"
 

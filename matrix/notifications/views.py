@@ -29,7 +29,7 @@ REASON_LABELS = {services.NO_GROUP: _l("The store has no group."),
                  targets.SESSION_OFF: _l("Withdrawn: the session was cancelled or is over."),
                  targets.POSTS_OFF: _l("Withdrawn: the store switched its community posts off."),
                  targets.TOO_LATE: _l("Withdrawn: too late to post."),
-                 targets.MOVED: _l("Withdrawn: the session moved."),
+                 targets.MOVED: _l("Withdrawn: the session or its trailer changed."),
                  targets.BOTH_AUDIENCES: _l("Refused: this robot serves staff and customers."),
                  targets.OTHER_STORE: _l("Refused: the staff channel belongs to another store.")}
 KIND_LABELS = {"lead_alert": _l("Lead alert"), "lead_reminder": _l("Lead reminder"), "digest": _l("Daily digest"),
