@@ -16,16 +16,19 @@ from matrix.accounts.models import Account, AccountStatus
 from matrix.auth.models import Role, User
 from matrix.chain import chain_zone
 from matrix.communities.models import Community, StaffChannel
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.leads.intake import LeadInput, accept_lead
 from matrix.leads.models import LeadSource
 from matrix.live import services
+from matrix.live.demo import POST_URLS
 from matrix.live.models import LiveSession, TrailerRule
 from matrix.live.trailers import sync_trailers
 from matrix.models import utcnow
 from matrix.notifications import channels
 from matrix.notifications.models import DeliveryStatus, Notification
+from matrix.plans.services import starts_at
 from matrix.stores.models import Store, store_managers
 
 ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}"
@@ -71,6 +74,18 @@ def _session(store: Store, actor: User, now: datetime, zone: str) -> LiveSession
     return None
 
 
+def _published_before(session: LiveSession, now: datetime) -> None:
+    """The session's trailers whose time has passed went out, as the rest of the demo's did."""
+    zone = chain_zone()
+    for item in db.session.scalars(select(ContentItem).where(ContentItem.session_id == session.id,
+                                                             ContentItem.status == ItemStatus.PLANNED)):
+        if starts_at(item.day, item.slot, zone) < now:
+            item.status = ItemStatus.PUBLISHED
+            code = item.account.platform.code if item.account else "douyin"
+            item.post_url = POST_URLS.get(code, POST_URLS["douyin"]).format(n=10**15 + item.id)
+    db.session.commit()
+
+
 def _lead(store: Store, source: LeadSource, n: int) -> None:
     accept_lead(LeadInput(external_id=f"demo-channel-{store.code}-{n}", name="演示客户", phone=f"1380013{n:04d}",
                           city="", lon=store.lon, lat=store.lat, coord_system="wgs84", source_store_id=store.id),
@@ -97,6 +112,7 @@ def _confirmed_store(store: Store, manager: User, source: LeadSource, actor: Use
     session = _session(store, actor, now, chain_zone())
     if session is not None:
         sync_trailers([session], now=now - timedelta(days=3))  # as if booked three days ago
+        _published_before(session, now)
     # What was due went out (and was sent: the demo's history).
     db.session.execute(update(Notification).where(Notification.store_id == store.id,
                                                   Notification.status == DeliveryStatus.PENDING,

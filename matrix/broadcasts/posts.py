@@ -170,30 +170,23 @@ def _why_not(row, sessions: dict[int, LiveSession], context: _Context) -> str:
     return MOVED if context.groups.get(session.store_id) else NO_GROUP_ROBOT
 
 
-def sync_posts(sessions: list[LiveSession], *, now: datetime) -> PostReport:
-    """Bring the customer-group posts of `sessions` in line with them (in the caller's transaction)."""
-    report = PostReport()
-    sessions = [s for s in sessions if s.status in (SessionStatus.SCHEDULED, SessionStatus.CANCELLED)]
-    if not sessions:
-        return report
-    context = _Context(sessions)
-    wanted = _wanted(sessions, context, now)
-    rows = _existing([s.id for s in sessions])
-    existing = {row.dedupe_key: row for row in rows if base_key(row.dedupe_key) == row.dedupe_key}
-    # Posted (or being posted) for a time, under any key: moving away and back never posts it twice.
-    done = {(base_key(row.dedupe_key), row.not_before) for row in rows if not _open(row, now)
-            and row.status != DeliveryStatus.FAILED}
+def _drop_posted(wanted: dict[str, Want], rows: list, existing: dict, now: datetime) -> None:
+    """Posted (or being posted) for a time, under any key: moving away and back never posts it twice."""
+    done = {(base_key(row.dedupe_key), row.not_before) for row in rows
+            if not _open(row, now) and row.status != DeliveryStatus.FAILED}
     for key in [key for key, want in wanted.items() if (key, want.due) in done]:
         if not (key in existing and existing[key].not_before == wanted[key].due):  # not the row itself
             del wanted[key]
-    by_id = {s.id: s for s in sessions}
-    inserts, updates = [], []
+
+
+def _changes(existing: dict, wanted: dict[str, Want], why_not, now: datetime, report: PostReport) -> list[dict]:
+    """Updates of the stored posts; what `wanted` still holds afterwards is to be inserted."""
+    updates = []
     for key, row in existing.items():
         want = wanted.pop(key, None)
         if want is None:
             if _open(row, now) and row.status != DeliveryStatus.CANCELLED:
-                updates.append({"id": row.id, "status": DeliveryStatus.CANCELLED,
-                                "last_error": _why_not(row, by_id, context)})
+                updates.append({"id": row.id, "status": DeliveryStatus.CANCELLED, "last_error": why_not(row)})
                 report.withdrawn += 1
         elif _open(row, now):
             if row.status == DeliveryStatus.CANCELLED or row.not_before != want.due or row.message != want.message:
@@ -205,11 +198,26 @@ def sync_posts(sessions: list[LiveSession], *, now: datetime) -> PostReport:
             # Sent (or being sent) for another time: it stays on record; the new time gets a post of its own.
             updates.append({"id": row.id, "dedupe_key": f"{key}:{row.id}"})
             wanted[key] = want
-    for key, want in wanted.items():
-        inserts.append({"kind": want.kind, "store_id": want.session.store_id, "community_id": want.community_id,
-                        "session_id": want.session.id, "dedupe_key": key, "message": want.message,
-                        "status": DeliveryStatus.PENDING, "attempts": 0, "not_before": want.due,
-                        "next_attempt_at": want.due, "expires_at": want.expires, "created_at": now})
+    return updates
+
+
+def sync_posts(sessions: list[LiveSession], *, now: datetime) -> PostReport:
+    """Bring the customer-group posts of `sessions` in line with them (in the caller's transaction)."""
+    report = PostReport()
+    sessions = [s for s in sessions if s.status in (SessionStatus.SCHEDULED, SessionStatus.CANCELLED)]
+    if not sessions:
+        return report
+    context = _Context(sessions)
+    wanted = _wanted(sessions, context, now)
+    rows = _existing([s.id for s in sessions])
+    existing = {row.dedupe_key: row for row in rows if base_key(row.dedupe_key) == row.dedupe_key}
+    _drop_posted(wanted, rows, existing, now)
+    by_id = {s.id: s for s in sessions}
+    updates = _changes(existing, wanted, lambda row: _why_not(row, by_id, context), now, report)
+    inserts = [{"kind": want.kind, "store_id": want.session.store_id, "community_id": want.community_id,
+                "session_id": want.session.id, "dedupe_key": key, "message": want.message,
+                "status": DeliveryStatus.PENDING, "attempts": 0, "not_before": want.due, "next_attempt_at": want.due,
+                "expires_at": want.expires, "created_at": now} for key, want in wanted.items()]
     report.added = len(inserts)
     _write(updates, inserts)
     return report
