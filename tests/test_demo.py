@@ -9,11 +9,11 @@ from config import TestConfig
 from matrix import create_app, demo, demo_chain
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.auth.models import Role, User
+from matrix.brands.models import Brand
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.regions.services import region_centre
 from matrix.stores.models import GeocodeStatus, Store
-from matrix.brands.models import Brand
 
 
 def count(model) -> int:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.accounts.values import check_platform_url
 from matrix.audit import services as audit
-from matrix.broadcasts.posts import sync_posts
 from matrix.auth.models import User
+from matrix.broadcasts.posts import sync_posts
 from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.content.scope import scope_store_ids
 from matrix.errors import DomainError, NotFound
