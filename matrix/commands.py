@@ -99,10 +99,11 @@ def seed_command(stores, accounts_per_store, rng_seed):
 @click.option("--interval", type=float, default=None, help="Seconds to sleep when idle [WORKER_INTERVAL_S, 2].")
 @click.option("--limit", type=int, default=None, help="Deliveries claimed per round [WORKER_BATCH, 50].")
 def worker_command(once, interval, limit):
-    """Send new-lead messages to the store groups' robots; run one or several (Ctrl-C stops)."""
+    """Send lead alerts, reminders and digests to staff channels and posts to customer groups (Ctrl-C stops)."""
+    from matrix.broadcasts.schedule import run_periodic
     from matrix.notifications.worker import run_worker
 
-    run_worker(once=once, interval=interval, limit=limit, echo=click.echo)
+    run_worker(once=once, interval=interval, limit=limit, echo=click.echo, periodic=run_periodic)
 
 
 @click.command("plan-week")
@@ -111,10 +112,10 @@ def worker_command(once, interval, limit):
 @click.option("--week", required=True, help="ISO week such as 2026-W48.")
 def plan_week_command(campaign_id, week):
     """Generate (or regenerate) one week of a campaign for every in-scope store account."""
-    from matrix.errors import DomainError
-    from matrix.extensions import db
     from matrix.content.generation import generate_week
     from matrix.content.models import Campaign
+    from matrix.errors import DomainError
+    from matrix.extensions import db
     from matrix.weeks import WeekError, iso_week
 
     campaign = db.session.get(Campaign, campaign_id)

@@ -11,6 +11,7 @@ from matrix.accounts.models import Platform
 from matrix.accounts.platforms import ensure_default_platforms
 from matrix.audit import services as audit
 from matrix.auth.models import Role, User
+from matrix.broadcasts.demo import add_demo_channels
 from matrix.chain import chain_language
 from matrix.demo_chain import BRAND, ChainSummary, build_chain, demo_plans, seed_plans
 from matrix.extensions import db
@@ -85,6 +86,7 @@ def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
     add_demo_sessions(rng)  # needs an HQ user: after the users
     add_storefront_demo(rng)  # store pages: settings, opening hours, counts, a few page leads
     summary.lead_source = _demo_lead_source()
+    add_demo_channels(summary.lead_source[0])  # staff channels (one confirmed, one not) and community posts
     with chain_language():  # stored: the chain's language
         text = _("Demo chain %(brand)s: %(stores)d stores, %(accounts)d store accounts, %(groups)d communities",
                  brand=BRAND, stores=summary.stores, accounts=summary.accounts, groups=summary.communities)

@@ -51,6 +51,7 @@ def import_all_models() -> None:
     from matrix.audit import models as _audit  # noqa: F401
     from matrix.auth import models as _auth  # noqa: F401
     from matrix.brands import models as _brands  # noqa: F401
+    from matrix.broadcasts import models as _broadcasts  # noqa: F401
     from matrix.communities import models as _communities  # noqa: F401
     from matrix.content import models as _content  # noqa: F401
     from matrix.imports import models as _imports  # noqa: F401

@@ -2,15 +2,16 @@
 from datetime import datetime
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
 from matrix.auth.forms import LanguageForm
 from matrix.auth.labels import ROLE_LABELS
+from matrix.auth.models import Role
 from matrix.communities.labels import KIND_LABELS
 from matrix.stores.labels import GEOCODE_LABELS, STORE_STATUS_LABELS
-from matrix.auth.models import Role
 
 # (endpoint, label, roles allowed); the navigation shows only what the role may use.
 NAVIGATION = [
@@ -28,6 +29,7 @@ NAVIGATION = [
     ("users.index", _l("Users"), (Role.ADMIN,)),
     ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
     ("notifications.index", _l("Deliveries"), (Role.ADMIN, Role.OPERATOR)),
+    ("channels.index", _l("Staff channels"), (Role.ADMIN, Role.OPERATOR)),
     ("joins.index", _l("WeCom join codes"), (Role.ADMIN, Role.OPERATOR)),
     ("storefront_hq.index", _l("Store pages"), (Role.ADMIN, Role.OPERATOR)),
 ]

@@ -9,11 +9,11 @@ from config import TestConfig
 from matrix import create_app, demo, demo_chain
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.auth.models import Role, User
+from matrix.brands.models import Brand
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.regions.services import region_centre
 from matrix.stores.models import GeocodeStatus, Store
-from matrix.brands.models import Brand
 
 
 def count(model) -> int:
@@ -95,3 +95,15 @@ def test_demo_command_on_a_fresh_database(tmp_path):
         assert count(User) == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_build_demo_shows_both_channels_and_pending_and_sent_posts(app):
+    from matrix.communities.models import StaffChannel
+    from matrix.notifications.models import CUSTOMER_KINDS, DeliveryStatus, Notification
+
+    demo.build_demo(rng_seed=7, stores=36)
+    channels = db.session.scalars(select(StaffChannel).order_by(StaffChannel.id)).all()
+    assert [c.is_confirmed for c in channels] == [True, False]
+    statuses = {(n.kind in CUSTOMER_KINDS, n.status) for n in db.session.scalars(select(Notification))}
+    assert {(True, DeliveryStatus.SENT), (True, DeliveryStatus.PENDING), (False, DeliveryStatus.SENT),
+            (False, DeliveryStatus.HELD)} <= statuses

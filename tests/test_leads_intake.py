@@ -14,8 +14,8 @@ from matrix.extensions import db
 from matrix.leads import intake, phones, services
 from matrix.leads.intake import LeadInput, LeadRejected, accept_lead
 from matrix.leads.models import Lead, LeadNote, LeadSource, SourceKind
-from matrix.notifications.models import Notification
 from matrix.leads.sources import create_source, import_source, manual_source
+from matrix.notifications.models import Notification
 
 PHONE = "13800138000"
 ROBOT = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=intake-test-key"
@@ -126,9 +126,11 @@ def test_store_named_by_code_poi_account_or_source(app, source, make_store, make
     assert intake.resolve_source_store(LeadInput(), own) == store.id
 
 
-def test_lead_routed_and_notice_queued_in_the_same_commit(app, source, make_store, make_community):
+def test_lead_routed_and_notice_queued_in_the_same_commit(app, source, make_store, make_community,
+                                                          make_staff_channel):
     store = make_store(code="HZ-201", lon=120.13, lat=30.26, service_radius_km=5)
     make_community(store, robot_webhook_url=ROBOT, capacity=200, members=10)
+    make_staff_channel(store, "KEYSTAFFHZ201")
     lead, _c = accept_lead(LeadInput(external_id="r-1", phone=PHONE, lon=120.131, lat=30.261,
                                      coord_system="wgs84"), source=source)
     db.session.expire_all()

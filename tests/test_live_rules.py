@@ -22,8 +22,10 @@ def rule_form(name="周末大促预告", steps=(("3d", True, False), ("1d", True
     data = {"name": name, "sibling_km": "3", "max_siblings": "4", "topic": "直播预告：{{ title }}",
             "caption": "{{ starts_label }} {{ store_name }}见！", "hashtags": "#{{ city }}直播", "action": "save"}
     for i in range(rows):
-        offset, brand, siblings = steps[i] if i < len(steps) else ("", False, False)
+        offset, brand, siblings, *community = steps[i] if i < len(steps) else ("", False, False)
         data[f"steps-{i}-offset"] = offset
+        if community and community[0]:
+            data[f"steps-{i}-community"] = "y"
         if brand:
             data[f"steps-{i}-brand"] = "y"
         if siblings:
@@ -41,14 +43,14 @@ def test_new_rule_reads_offsets_in_both_languages_and_who_posts(client, post, hq
     assert 'value="3d"' in page and 'value="30m"' in page  # starts from the standard steps
     assert "host account always posts" in page
     response = post("/live/rules/new", rule_form(steps=(("30分钟", False, False), ("3天", True, False),
-                                                        ("", True, True), ("3小时", False, True), ("1 day", True, True)),
-                                               other_platforms="y"))
+                                                        ("", True, True), ("3小时", False, True),
+                                                        ("1 day", True, True, True)), other_platforms="y"))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     [rule] = rules()
-    assert rule.steps == [{"minutes": 4320, "brand": True, "siblings": False},
-                          {"minutes": 1440, "brand": True, "siblings": True},
-                          {"minutes": 180, "brand": False, "siblings": True},
-                          {"minutes": 30, "brand": False, "siblings": False}]
+    assert rule.steps == [{"minutes": 4320, "brand": True, "siblings": False, "community": False},
+                          {"minutes": 1440, "brand": True, "siblings": True, "community": True},
+                          {"minutes": 180, "brand": False, "siblings": True, "community": False},
+                          {"minutes": 30, "brand": False, "siblings": False, "community": False}]
     assert (rule.sibling_km, rule.max_siblings, rule.other_platforms) == (3.0, 4, True)
     assert rule.is_default  # the chain's first rule becomes its default
     audited = select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "trailer_rule")
@@ -67,7 +69,8 @@ def test_edit_shows_the_rule_and_saves_changes(client, post, hq):
     response = post(f"/live/rules/{rule.id}/edit", rule_form(name="标准二", steps=(("90m", False, True),)))
     assert response.status_code == 302
     db.session.refresh(rule)
-    assert rule.name == "标准二" and rule.steps == [{"minutes": 90, "brand": False, "siblings": True}]
+    assert rule.name == "标准二" and rule.steps == [{"minutes": 90, "brand": False, "siblings": True,
+                                                   "community": False}]
 
 
 @pytest.mark.parametrize("steps, message", [

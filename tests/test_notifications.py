@@ -1,30 +1,32 @@
-"""The notifications outbox: what a lead enqueues, and how deliver_due sends, retries and gives up."""
+"""The notifications outbox: what a lead enqueues for the staff channel, and how deliver_due sends, retries and gives up."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from robot_server import Busy, Error, Gone, HttpError, RateLimited, webhook
 from sqlalchemy import select
 
 from matrix.auth.models import Role
-from matrix.communities.models import Community
+from matrix.communities.models import StaffChannel
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.leads.models import Lead, LeadSource, RoutingRule, SourceKind
-from matrix.notifications.models import DeliveryStatus, Notification
-from matrix.notifications import services
 from matrix.leads.alerts import enqueue_for_lead
+from matrix.leads.models import Lead, LeadSource, RoutingRule, SourceKind
+from matrix.notifications import manual, services
+from matrix.notifications.models import Audience, DeliveryStatus, Notification, NotificationKind
 from matrix.notifications.services import deliver_due
+from matrix.notifications.targets import HELD_REASON
 from matrix.notifications.wecom import RobotClient
-from robot_server import Busy, Error, Gone, HttpError, RateLimited, webhook
 
 T0 = datetime(2025, 3, 1, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 FULL_PHONE = "13812345678"
 
 
 @pytest.fixture
-def shop(make_store, make_community, make_user):
-    """A store with one robot group and a manager with a mobile number."""
+def shop(make_store, make_community, make_staff_channel, make_user):
+    """A store with a confirmed staff channel, one customer group and a manager with a mobile number."""
     store = make_store(code="HZ-001", name="西湖店")
-    community = make_community(store, name="西湖店1群", robot_webhook_url=webhook("KEYWESTLAKE1"))
+    make_staff_channel(store, "KEYWESTLAKE1")
+    community = make_community(store, name="西湖店1群")
     make_user(Role.STORE_MANAGER, stores=[store], mobile="139 0000 1111")
     return store, community
 
@@ -70,7 +72,10 @@ def test_a_routed_lead_enqueues_a_markdown_card_and_a_mention(app, shop, make_le
     finally:
         app.config["BASE_URL"] = None
     card, mention = rows(lead)
-    assert (card.status, card.community_id, card.store_id, card.attempts) == ("pending", community.id, store.id, 0)
+    channel = db.session.scalar(select(StaffChannel))
+    assert (card.status, card.staff_channel_id, card.community_id, card.store_id, card.attempts) == (
+        "pending", channel.id, None, store.id, 0)
+    assert card.kind == NotificationKind.LEAD_ALERT and card.audience == Audience.STAFF
     content = card.message["markdown"]["content"]
     assert card.message["msgtype"] == "markdown"
     for expected in ("西湖店", "`138****5678`", "抖音线索表单", "杭州市", "西湖区文三路100号", "1.2",
@@ -81,10 +86,10 @@ def test_a_routed_lead_enqueues_a_markdown_card_and_a_mention(app, shop, make_le
     assert mention.message["text"]["mentioned_mobile_list"] == ["13900001111"]
 
 
-def test_no_mention_without_manager_mobiles(make_store, make_community, make_lead):
+def test_no_mention_without_manager_mobiles(make_store, make_staff_channel, make_lead):
     store = make_store()
-    community = make_community(store, robot_webhook_url=webhook("KEYNOMOBILE"))
-    lead = make_lead(store, community)
+    make_staff_channel(store, "KEYNOMOBILE")
+    lead = make_lead(store, None)
     assert [n.message["msgtype"] for n in rows(lead)] == ["markdown"]
 
 
@@ -101,34 +106,33 @@ def test_an_unrouted_lead_enqueues_nothing(make_lead):
     assert rows() == []
 
 
-@pytest.mark.parametrize("case, reason", [("no_robot", services.NO_ROBOT), ("full", services.GROUPS_FULL),
-                                          ("no_group", services.NO_GROUP)])
-def test_a_lead_the_store_cannot_be_told_of_is_recorded_unnotified(make_store, make_community, make_lead,
-                                                                   case, reason):
+@pytest.mark.parametrize("case", ["no_channel", "candidate"])
+def test_without_a_confirmed_staff_channel_the_alert_is_held_not_lost(make_store, make_community, make_staff_channel,
+                                                                     make_lead, robot, case):
     store = make_store()
-    community = None
-    if case == "no_robot":
-        community = make_community(store)
-    elif case == "full":
-        make_community(store, members=200, capacity=200, robot_webhook_url=webhook("KEYFULL1"))
+    community = make_community(store, robot_webhook_url=webhook("KEYGROUPROBOT"))  # a group robot: never for alerts
+    if case == "candidate":
+        make_staff_channel(store, "KEYCANDIDATE", confirmed=False)
     lead = make_lead(store, community)
-    row = rows(lead)[0]
-    assert (row.status, row.attempts, row.last_error) == (DeliveryStatus.FAILED, 0, reason)
-    assert row.message["msgtype"] == "markdown"
-    assert len(rows(lead)) == (2 if case == "full" else 1)
+    assert [(r.status, r.last_error) for r in rows(lead)] == [(DeliveryStatus.HELD, HELD_REASON)]
+    assert deliver_due(client=client(), now=T0 + timedelta(days=1)).handled == 0
+    assert robot.requests == 0
 
 
-def test_when_every_group_is_full_the_store_is_warned_through_a_full_groups_robot(make_store, make_community,
-                                                                                   make_lead, robot):
+@pytest.mark.parametrize("case, warning", [("full", "are full"), ("no_group", "no group yet")])
+def test_a_lead_that_cannot_join_a_group_still_reaches_the_staff_with_a_warning(make_store, make_community,
+                                                                                make_staff_channel, make_lead,
+                                                                                robot, case, warning):
     store = make_store()
-    make_community(store, name="满1群", members=200, capacity=200, rotation_order=1, robot_webhook_url=webhook("KEYFULLA"))
-    make_community(store, name="满2群", members=200, capacity=200, rotation_order=2, robot_webhook_url=webhook("KEYFULLB"))
+    make_staff_channel(store, "KEYSTAFFWARN")
+    if case == "full":
+        make_community(store, members=200, capacity=200, robot_webhook_url=webhook("KEYFULL1"))
     make_lead(store, None)
-    counts = deliver_due(client=client(), now=T0)
-    assert counts.sent == 1
-    [message] = robot.messages("KEYFULLB")  # the last group in the rotation
-    assert "full" in message["markdown"]["content"] or "已满" in message["markdown"]["content"]
-    assert "138****5678" in message["markdown"]["content"] and robot.messages("KEYFULLA") == []
+    assert deliver_due(client=client(), now=T0).sent == 1
+    [message] = robot.messages("KEYSTAFFWARN")
+    content = message["markdown"]["content"]
+    assert warning in content and "138****5678" in content
+    assert robot.messages("KEYFULL1") == []
 
 
 # --- delivery ----------------------------------------------------------------------------------------------
@@ -152,9 +156,10 @@ def test_not_due_yet_is_left_alone(shop, make_lead, robot):
 
 @pytest.mark.parametrize("answer, min_wait", [(RateLimited(), 60), (Busy(), 30), (Error(45033, "concurrent"), 30),
                                               (HttpError(500), 30), (HttpError(502), 30)])
-def test_transient_errors_are_retried_with_backoff(make_store, make_community, make_lead, robot, answer, min_wait):
+def test_transient_errors_are_retried_with_backoff(make_store, make_staff_channel, make_lead, robot, answer, min_wait):
     store = make_store()
-    make_lead(store, make_community(store, robot_webhook_url=webhook("KEYRETRY1")))
+    make_staff_channel(store, "KEYRETRY1")
+    make_lead(store, None)
     robot.answer(answer, answer)
     counts = deliver_due(client=client(), now=T0)
     assert counts.retried == 1 and counts.failed == 0
@@ -172,34 +177,36 @@ def test_transient_errors_are_retried_with_backoff(make_store, make_community, m
 
 @pytest.mark.parametrize("answer", [Gone(), Error(40008, "invalid message type"), Error(44004, "empty content"),
                                     Error(40001, "unknown"), HttpError(404)])
-def test_permanent_errors_fail_at_once_and_flag_the_group(make_store, make_community, make_lead, robot, answer):
+def test_permanent_errors_fail_at_once_and_flag_the_staff_channel(make_store, make_staff_channel, make_lead, robot,
+                                                                  answer):
     store = make_store()
-    community = make_community(store, robot_webhook_url=webhook("KEYGONE123"))
-    make_lead(store, community)
+    channel = make_staff_channel(store, "KEYGONE123")
+    make_lead(store, None)
     robot.answer(answer)
     counts = deliver_due(client=client(), now=T0)
     assert (counts.sent, counts.retried, counts.failed) == (0, 0, 1)
     [row] = rows()
     assert row.status == DeliveryStatus.FAILED and row.attempts == 1
-    db.session.refresh(community)
-    assert community.robot_error and community.robot_error == row.last_error
+    db.session.refresh(channel)
+    assert channel.robot_error and channel.robot_error == row.last_error
     calls = robot.requests
     assert deliver_due(client=client(), now=T0 + timedelta(days=1)).handled == 0
     assert robot.requests == calls  # never retried
 
 
-def test_a_robot_that_was_removed_answers_93000(make_store, make_community, make_lead, robot):
+def test_a_robot_that_was_removed_answers_93000(make_store, make_staff_channel, make_lead, robot):
     store = make_store()
-    community = make_community(store, robot_webhook_url=webhook("KEYREMOVED"))
+    make_staff_channel(store, "KEYREMOVED")
     robot.remove("KEYREMOVED")
-    make_lead(store, community)
+    make_lead(store, None)
     assert deliver_due(client=client(), now=T0).failed == 1
     assert "93000" in rows()[0].last_error
 
 
-def test_gives_up_after_the_last_attempt(app, make_store, make_community, make_lead, robot):
+def test_gives_up_after_the_last_attempt(app, make_store, make_staff_channel, make_lead, robot):
     store = make_store()
-    make_lead(store, make_community(store, robot_webhook_url=webhook("KEYALWAYSBUSY")))
+    make_staff_channel(store, "KEYALWAYSBUSY")
+    make_lead(store, None)
     robot.answer(Busy())
     now = T0
     for _ in range(app.config["WECOM_MAX_ATTEMPTS"] - 1):
@@ -209,26 +216,28 @@ def test_gives_up_after_the_last_attempt(app, make_store, make_community, make_l
     assert deliver_due(client=client(), now=now).failed == 1
     row = rows()[0]
     assert row.status == DeliveryStatus.FAILED and row.last_error.startswith("gave up after 12 attempts")
-    assert db.session.scalar(select(Community.robot_error)) is None  # not the robot's fault for good
+    assert db.session.scalar(select(StaffChannel.robot_error)) is None  # not the robot's fault for good
     assert timedelta(hours=4) < now - T0 < timedelta(hours=7)
 
 
-def test_a_refused_robot_url_is_never_called(make_store, make_community, make_lead, robot):
+def test_a_refused_robot_url_is_never_called(make_store, make_staff_channel, make_lead, robot):
     store = make_store()
-    community = make_community(store, robot_webhook_url="http://10.0.0.5/cgi-bin/webhook/send?key=INTERNAL")
-    make_lead(store, community)
+    channel = make_staff_channel(store, "INTERNAL")
+    channel.robot_webhook_url = "http://10.0.0.5/cgi-bin/webhook/send?key=INTERNAL"
+    db.session.commit()
+    make_lead(store, None)
     assert deliver_due(client=client(), now=T0).failed == 1
     assert robot.requests == 0
     assert rows()[0].last_error == services.REFUSED_URL
 
 
-def test_throttled_to_twenty_a_minute_per_robot(make_store, make_community, make_lead, robot):
-    store = make_store()
-    busy = make_community(store, name="busy", robot_webhook_url=webhook("KEYBUSYROBOT"))
-    other = make_community(make_store(), name="other", robot_webhook_url=webhook("KEYOTHERROBOT"))
+def test_throttled_to_twenty_a_minute_per_robot(make_store, make_staff_channel, make_lead, robot):
+    store, other = make_store(), make_store()
+    make_staff_channel(store, "KEYBUSYROBOT")
+    make_staff_channel(other, "KEYOTHERROBOT")
     for _ in range(25):
-        make_lead(store, busy, commit=False)
-    make_lead(other.store, other, commit=False)
+        make_lead(store, None, commit=False)
+    make_lead(other, None, commit=False)
     db.session.commit()
     counts = deliver_due(client=client(), now=T0, limit=100)
     assert (counts.sent, counts.throttled) == (21, 5)
@@ -299,21 +308,21 @@ def test_robot_down_for_a_while_then_back_delivers_every_lead_once(app, shop, ma
         assert sum(c.endswith(f"/leads/{lead.id})") for c in cards) == 1
 
 
-def test_concurrent_workers_on_postgresql_send_each_message_once(app, shop, make_lead, robot, monkeypatch):
+def test_concurrent_workers_on_postgresql_send_each_message_once(app, make_store, make_lead, robot, monkeypatch):
     """Real threads against one PostgreSQL database (SQLite allows one writer: see services)."""
     import threading
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs TEST_DATABASE_URL on PostgreSQL")
-    store, community = shop
     monkeypatch.setitem(app.config, "BASE_URL", "https://matrix.example.com")
-    others = [Community(store_id=store.id, name=f"群{i}", robot_webhook_url=webhook(f"KEYTHREAD{i}"))
-              for i in range(4)]
-    db.session.add_all(others)
+    others = [make_store() for _ in range(4)]
+    for i, other in enumerate(others):
+        db.session.add(StaffChannel(store_id=other.id, robot_webhook_url=webhook(f"KEYTHREAD{i}"),
+                                    confirmed_at=T0))
     db.session.commit()
-    for group in others:
+    for other in others:
         for _ in range(6):
-            make_lead(store, group, commit=False)
+            make_lead(other, None, commit=False)
     db.session.commit()
     real = client(timeout=2)
     errors = []
@@ -334,21 +343,21 @@ def test_concurrent_workers_on_postgresql_send_each_message_once(app, shop, make
     assert not errors
     db.session.expire_all()
     assert all(n.status == DeliveryStatus.SENT for n in rows())
-    assert len(robot.delivered) == 48
+    assert len(robot.delivered) == 24  # four stores without managers' mobiles: one card per lead
     cards = [m["markdown"]["content"] for _key, m in robot.delivered if m["msgtype"] == "markdown"]
     assert len(cards) == len(set(cards)) == 24  # each lead's card (its link differs) exactly once
     assert max(n.attempts for n in rows()) == 1
 
 
-def test_concurrent_workers_on_postgresql_keep_the_throttle(app, make_store, make_community, make_lead, robot):
+def test_concurrent_workers_on_postgresql_keep_the_throttle(app, make_store, make_staff_channel, make_lead, robot):
     import threading
 
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs TEST_DATABASE_URL on PostgreSQL")
     store = make_store()
-    group = make_community(store, robot_webhook_url=webhook("KEYTHROTTLEPG"))
+    make_staff_channel(store, "KEYTHROTTLEPG")
     for _ in range(30):
-        make_lead(store, group, commit=False)
+        make_lead(store, None, commit=False)
     db.session.commit()
     real = client(timeout=2)
 
@@ -367,49 +376,56 @@ def test_concurrent_workers_on_postgresql_keep_the_throttle(app, make_store, mak
 
 # --- by hand -----------------------------------------------------------------------------------------------
 
-def test_retry_by_hand_requeues_a_failed_delivery(make_store, make_community, make_lead, make_user, robot):
+def test_retry_by_hand_requeues_a_failed_delivery(make_store, make_staff_channel, make_lead, make_user, robot):
     store = make_store()
-    community = make_community(store, robot_webhook_url=webhook("KEYRETRYHAND"))
-    make_lead(store, community)
+    make_staff_channel(store, "KEYRETRYHAND")
+    make_lead(store, None)
     robot.answer(Gone(), Error(0, "ok"))
     deliver_due(client=client(), now=T0)
     row = rows()[0]
-    services.retry_notification(row, actor=make_user(Role.OPERATOR), now=T0 + timedelta(minutes=5))
+    manual.retry_notification(row, actor=make_user(Role.OPERATOR), now=T0 + timedelta(minutes=5))
     assert (row.status, row.attempts) == (DeliveryStatus.PENDING, 0)
     assert deliver_due(client=client(), now=T0 + timedelta(minutes=5)).sent == 1
     with pytest.raises(DomainError):
-        services.retry_notification(rows()[0], actor=make_user(Role.OPERATOR))
+        manual.retry_notification(rows()[0], actor=make_user(Role.OPERATOR))
 
 
-def test_retry_of_an_unnotified_lead_goes_to_the_new_group(make_store, make_community, make_lead, make_user, robot):
+def test_retry_of_an_old_unnotified_lead_goes_to_the_staff_channel(make_store, make_community, make_staff_channel,
+                                                                   make_lead, make_user, robot):
+    """A lead the store's groups could not be told of before staff channels: retried, it waits for one, then goes."""
     store = make_store()
-    make_community(store, name="满群", members=200, capacity=200)
-    make_lead(store, None)
-    row = rows()[0]
+    lead = make_lead(store, None)
+    db.session.delete(rows(lead)[0])
+    old = Notification(kind=NotificationKind.LEAD_ALERT, lead_id=lead.id, store_id=store.id, attempts=0,
+                       status=DeliveryStatus.FAILED, last_error=services.GROUPS_FULL,
+                       message={"msgtype": "markdown", "markdown": {"content": "线索"}})
+    db.session.add(old)
+    db.session.commit()
     operator = make_user(Role.OPERATOR)
-    with pytest.raises(DomainError):
-        services.retry_notification(row, actor=operator)
-    fresh = make_community(store, name="新群", rotation_order=5, robot_webhook_url=webhook("KEYNEWGROUP"))
-    services.retry_notification(row, actor=operator, now=T0)
-    assert row.community_id == fresh.id
+    manual.retry_notification(old, actor=operator, now=T0)
+    assert old.status == DeliveryStatus.HELD  # no staff channel yet: it waits
+    channel = make_staff_channel(store, "KEYNEWSTAFF", confirmed=False)
+    from matrix.notifications.channels import confirm_candidate
+    assert confirm_candidate(store, actor=operator, now=T0) == 1
     assert deliver_due(client=client(), now=T0).sent == 1
-    assert len(robot.messages("KEYNEWGROUP")) == 1
+    assert len(robot.messages("KEYNEWSTAFF")) == 1 and old.staff_channel_id == channel.id
 
 
-def test_clearing_the_flag_requeues_the_groups_failures(make_store, make_community, make_lead, make_user, robot):
+def test_clearing_the_flag_requeues_the_staff_channels_failures(make_store, make_staff_channel, make_lead, make_user,
+                                                                 robot):
     store = make_store()
-    community = make_community(store, robot_webhook_url=webhook("KEYFLAGGED1"))
-    make_lead(store, community)
-    make_lead(store, community)
+    channel = make_staff_channel(store, "KEYFLAGGED1")
+    make_lead(store, None)
+    make_lead(store, None)
     robot.answer(Gone(), Gone(), Error(0, "ok"))
     assert deliver_due(client=client(), now=T0).failed == 2
-    db.session.refresh(community)
-    assert community.robot_error
-    requeued = services.clear_robot_error(community, actor=make_user(Role.OPERATOR), requeue=True, now=T0)
-    assert requeued == 2 and community.robot_error is None
+    db.session.refresh(channel)
+    assert channel.robot_error
+    requeued = manual.clear_staff_flag(channel, actor=make_user(Role.OPERATOR), requeue=True, now=T0)
+    assert requeued == 2 and channel.robot_error is None
     assert deliver_due(client=client(), now=T0).sent == 2
     with pytest.raises(DomainError):
-        services.clear_robot_error(community, actor=make_user(Role.OPERATOR))
+        manual.clear_staff_flag(channel, actor=make_user(Role.OPERATOR))
 
 
 def test_a_new_webhook_url_clears_the_flag(make_store, make_community, make_user):

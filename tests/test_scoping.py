@@ -11,16 +11,17 @@ from sqlalchemy import select
 
 from matrix.accounts.models import AccountScope
 from matrix.auth.models import Role
+from matrix.brands.models import Brand
+from matrix.communities.models import StaffChannel
+from matrix.content.models import ContentItem, ContentKind
 from matrix.extensions import db
+from matrix.joins.models import JoinWay, JoinWayStatus
+from matrix.joins.states import make_state
 from matrix.leads.models import Lead, LeadSource, LeadStatus, RoutingRule, SourceKind
-from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.leads.phones import encrypt_text, protect_phone
 from matrix.live.models import LiveSession
 from matrix.models import Base
-from matrix.brands.models import Brand
-from matrix.content.models import ContentItem, ContentKind
-from matrix.joins.models import JoinWay, JoinWayStatus
-from matrix.joins.states import make_state
+from matrix.notifications.models import DeliveryStatus, Notification, NotificationKind
 from matrix.storefront.models import StorefrontSettings
 from matrix.wecom.models import WecomConnection
 
@@ -67,10 +68,17 @@ def two_stores(make_store, make_user, make_account, make_community, platforms):
     db.session.add(source_b)
     db.session.commit()
     lead_b = _lead_of(store_b, community_b, source_b)
-    notification_b = Notification(lead_id=lead_b.id, community_id=community_b.id, store_id=store_b.id,
+    # B's staff channel, still an unconfirmed candidate: a walk that confirmed it would change data.
+    staff_b = StaffChannel(store_id=store_b.id, robot_webhook_url=STAFF_B)
+    db.session.add(staff_b)
+    db.session.flush()
+    notification_b = Notification(kind=NotificationKind.LEAD_ALERT, lead_id=lead_b.id, staff_channel_id=staff_b.id,
+                                  store_id=store_b.id,
                                   message={"msgtype": "markdown", "markdown": {"content": "乙线索隐私"}},
                                   status=DeliveryStatus.FAILED, attempts=3, last_error="errcode 93000")
-    db.session.add(notification_b)
+    post_b = Notification(kind=NotificationKind.TRAILER_POST, community_id=community_b.id, store_id=store_b.id,
+                          message={"msgtype": "text", "text": {"content": "乙内容隐私"}})
+    db.session.add_all([notification_b, post_b])
     db.session.commit()
     item_b = ContentItem(store_id=store_b.id, account_id=account_b.id, day=date(2026, 11, 23), slot="12:00",
                          kind=ContentKind.SHORT_VIDEO, topic="乙内容隐私", caption="乙内容隐私")
@@ -104,6 +112,7 @@ def _lead_of(store, community, source) -> Lead:
 
 
 LEAD_B_PHONE = "13957719876"
+STAFF_B = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETSTAFFB5678"
 
 
 def live_session_of(b) -> int:
@@ -132,7 +141,7 @@ def url_arguments(objects) -> dict:
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.
-B_MARKERS = ("乙门店隐私", "b_secret_handle", "乙群隐私", "SECRETKEYB1234", "88889999",
+B_MARKERS = ("乙门店隐私", "b_secret_handle", "乙群隐私", "SECRETKEYB1234", "SECRETSTAFFB", "88889999",
              "乙线索隐私", "乙线索地址隐私", LEAD_B_PHONE, "139****9876", "乙来源隐私", "b-source-secret", "乙内容隐私",
              "BQRSECRET")
 

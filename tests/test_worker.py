@@ -4,18 +4,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from matrix.extensions import db
-from matrix.notifications.models import DeliveryStatus, Notification
 from matrix.notifications import worker
+from matrix.notifications.models import DeliveryStatus, Notification, NotificationKind
 from matrix.notifications.wecom import RobotClient
-from robot_server import webhook
 
 
 @pytest.fixture
-def queued(make_store, make_community):
-    """Three due messages for one robot."""
+def queued(make_store, make_staff_channel):
+    """Three due messages for one staff channel's robot."""
     store = make_store()
-    community = make_community(store, robot_webhook_url=webhook("KEYWORKER1"))
-    db.session.add_all([Notification(store_id=store.id, community_id=community.id,
+    channel = make_staff_channel(store, "KEYWORKER1")
+    db.session.add_all([Notification(kind=NotificationKind.LEAD_ALERT, store_id=store.id, staff_channel_id=channel.id,
                                      message={"msgtype": "text", "text": {"content": f"线索 {i}"}})
                         for i in range(3)])
     db.session.commit()

@@ -18,4 +18,6 @@ ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l
                  "calendar_feed": _l("Calendar feed"), "live_session": _l("Live session"),
                  "trailer_rule": _l("Trailer rule"), "live_settings": _l("Live settings"), "demo": _l("Demo data"),
                  "seed": _l("Generated data"), "wecom_connection": _l("WeCom connection"),
-                 "join_way": _l("WeCom join code"), "import_upload": _l("Pending import")}
+                 "join_way": _l("WeCom join code"), "import_upload": _l("Pending import"),
+                 "staff_channel": _l("Staff channel"), "store_posts": _l("Community posts"),
+                 "broadcast_settings": _l("Reminder and digest settings")}

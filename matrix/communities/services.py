@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 
 from matrix.audit import services as audit
 from matrix.auth.models import User
-from matrix.communities.models import Community
+from matrix.communities.models import Community, StaffChannel
 from matrix.communities.values import CommunityValues, check_qr_image
 from matrix.errors import DomainError, FieldErrors
 from matrix.extensions import db
+from matrix.models import utcnow
 
 AUDITED_FIELDS = ["store_id", "name", "kind", "invite_link", "capacity", "members", "robot_webhook_url",
                   "wecom_chat_id", "active", "rotation_order", "qr_image"]
@@ -36,13 +37,37 @@ def _check_name(values: dict, community_id: int | None = None) -> None:
             raise DomainError(_("Another group already has this WeCom chat id."), field="wecom_chat_id")
 
 
+def _check_robot(url: str | None) -> None:
+    """A confirmed staff channel's robot sits among staff: it never becomes a customer group's robot."""
+    if url and db.session.scalar(select(StaffChannel.id).where(StaffChannel.robot_webhook_url == url,
+                                                               StaffChannel.confirmed_at.is_not(None))):
+        raise DomainError(_("This robot is a store's staff channel (lead alerts): a customer group needs a robot of "
+                            "its own."), field="robot_webhook_url")
+
+
+def _confirm_robot(community: Community, actor: User) -> None:
+    """A robot entered on the group's own form sits in that customer group: say so, and who said it.
+
+    An unconfirmed staff-channel candidate with the same robot (the upgrade's guess) is answered by this.
+    """
+    if community.robot_webhook_url:
+        community.robot_confirmed_at, community.robot_confirmed_by_id = utcnow(), actor.id if actor else None
+        for guess in db.session.scalars(select(StaffChannel).where(
+                StaffChannel.robot_webhook_url == community.robot_webhook_url, StaffChannel.confirmed_at.is_(None))):
+            db.session.delete(guess)
+    else:
+        community.robot_confirmed_at = community.robot_confirmed_by_id = None
+
+
 def create_community(cleaned: CommunityValues, *, actor: User, qr_image: bytes | None = None) -> Community:
-    """Add a group to a store's rotation."""
+    """Add a group to a store's rotation; a robot entered here is the group's customer robot."""
     if cleaned.errors:
         raise InvalidCommunity(cleaned)
     values = dict(cleaned.values)
     _check_name(values)
+    _check_robot(values.get("robot_webhook_url"))
     community = Community(**values)
+    _confirm_robot(community, actor)
     if qr_image:
         community.qr_mime = check_qr_image(qr_image)
         community.qr_image = qr_image
@@ -63,13 +88,19 @@ def update_community(community: Community, cleaned: CommunityValues, *, actor: U
     if keep_webhook and not values.get("robot_webhook_url"):
         values.pop("robot_webhook_url", None)
     _check_name(values, community.id)
+    if "robot_webhook_url" in values and values["robot_webhook_url"] != community.robot_webhook_url:
+        _check_robot(values["robot_webhook_url"])
     before = audit.snapshot(community, AUDITED_FIELDS)
+    was_confirmed = community.robot_confirmed
     for name, value in values.items():
         setattr(community, name, value)
     if qr_image:
         community.qr_mime = check_qr_image(qr_image)
         community.qr_image = qr_image
     changes = audit.diff(before, audit.snapshot(community, AUDITED_FIELDS))
+    if "robot_webhook_url" in changes:
+        _confirm_robot(community, actor)
+        changes["robot_confirmed"] = [was_confirmed, community.robot_confirmed]
     if "robot_webhook_url" in changes and community.robot_error:
         # A new robot address is the fix for a flagged robot: deliveries may use it again.
         changes["robot_error"] = [community.robot_error, None]

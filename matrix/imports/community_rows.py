@@ -83,6 +83,9 @@ class CommunityRows:
         if inserts:
             db.session.execute(insert(Community), inserts)
         for row in (r for r in rows if r.status == CHANGED):
+            if not same(row.target.robot_webhook_url, row.values["robot_webhook_url"]):
+                # A sheet does not say which group a robot sits in: a new robot waits for someone to confirm it.
+                row.target.robot_confirmed_at = row.target.robot_confirmed_by_id = None
             for name in COMPARED:
                 setattr(row.target, name, row.values[name])
         db.session.flush()

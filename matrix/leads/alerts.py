@@ -1,7 +1,9 @@
 """Telling a store's staff about a new lead: the outbox rows written in the lead's own transaction.
 
 A lead routed to a store gets its messages in the same transaction as the lead itself
-(enqueue_for_lead adds, the caller commits), so a lead is never saved without them.
+(enqueue_for_lead adds, the caller commits), so a lead is never saved without them. They go to the
+store's staff channel only, never to a customer group: while the store has no confirmed staff channel
+they are HELD, and confirming the channel releases them.
 """
 import logging
 from datetime import datetime
@@ -11,13 +13,14 @@ from sqlalchemy import func, select
 
 from matrix.auth.models import User
 from matrix.chain import chain_language
-from matrix.communities.models import Community
+from matrix.communities.models import Community, StaffChannel
+from matrix.communities.services import current_groups
 from matrix.extensions import db
 from matrix.leads.alert_messages import lead_link, lead_markdown, lead_mention
 from matrix.leads.models import Lead
 from matrix.models import utcnow
-from matrix.notifications.models import DeliveryStatus, Notification
-from matrix.notifications.services import GROUPS_FULL, NO_GROUP, NO_ROBOT
+from matrix.notifications.models import DeliveryStatus, Notification, NotificationKind
+from matrix.notifications.targets import HELD_REASON
 from matrix.stores.models import Store, store_managers
 
 log = logging.getLogger(__name__)
@@ -31,48 +34,46 @@ def on_duty_mobiles(store_id: int) -> list[str]:
     return sorted({m.replace(" ", "").replace("-", "") for m in rows if m and m.strip()})
 
 
-def _unnotified_reason(store_id: int, community: Community | None) -> str | None:
-    if community is None:
-        has_group = db.session.scalar(select(func.count()).select_from(Community)
-                                      .where(Community.store_id == store_id, Community.active.is_(True)))
-        return GROUPS_FULL if has_group else NO_GROUP
-    return None if community.robot_webhook_url else NO_ROBOT
-
-
-def _full_group_with_robot(store_id: int) -> Community | None:
-    """The last active group in the store's rotation that has a robot (all of them are full)."""
-    return db.session.scalar(select(Community).where(Community.store_id == store_id, Community.active.is_(True),
-                                                     Community.robot_webhook_url.is_not(None))
-                             .order_by(Community.rotation_order.desc(), Community.id.desc()).limit(1))
-
-
-def _full_warning(markdown: dict) -> dict:
+def _group_warning(store_id: int) -> str:
+    """A line for staff when the lead cannot be invited: the store has no group, or every group is full."""
+    if current_groups({store_id}):
+        return ""
+    has_group = db.session.scalar(select(func.count()).select_from(Community)
+                                  .where(Community.store_id == store_id, Community.active.is_(True)))
     with chain_language():
-        warning = _("All groups of this store are full: add a group or raise a capacity so new leads can join.")
+        if has_group:
+            return _("All groups of this store are full: add a group or raise a capacity so new leads can join.")
+        return _("This store has no group yet: add one so new leads can join.")
+
+
+def _with_warning(markdown: dict, warning: str) -> dict:
     content = "> **" + warning + "**\n" + markdown["markdown"]["content"]
     return {"msgtype": "markdown", "markdown": {"content": content}}
 
 
+def staff_target(store_id: int) -> dict:
+    """The columns that address a staff message: the confirmed staff channel, or held for one."""
+    channel = db.session.scalar(select(StaffChannel).where(StaffChannel.store_id == store_id))
+    if channel is not None and channel.is_confirmed:
+        return {"staff_channel_id": channel.id, "status": DeliveryStatus.PENDING, "last_error": None}
+    return {"staff_channel_id": channel.id if channel else None, "status": DeliveryStatus.HELD,
+            "last_error": HELD_REASON}
+
+
 def enqueue_for_lead(lead: Lead, *, now: datetime | None = None) -> list[Notification]:
-    """Add the robot messages for a routed lead to the outbox; the caller commits with the lead."""
+    """Add the staff messages for a routed lead to the outbox; the caller commits with the lead."""
     db.session.flush()  # ids (of the lead, and routing's store and group) go into the rows and the link
     store = db.session.get(Store, lead.store_id) if lead.store_id else None
     if store is None:
         return []  # unrouted: HQ works it from the unrouted queue
-    community = db.session.get(Community, lead.community_id) if lead.community_id else None
     now = now or utcnow()
     markdown = lead_markdown(lead, store_name=store.name, link=lead_link(lead))
-    common = {"lead_id": lead.id, "store_id": store.id, "community_id": community.id if community else None,
-              "next_attempt_at": now, "created_at": now}
-    reason = _unnotified_reason(store.id, community)
-    if reason:
-        log.warning("lead %s of store %s not notified: %s", lead.id, store.id, reason)
-        rows = [Notification(message=markdown, status=DeliveryStatus.FAILED, last_error=reason, **common)]
-        full_group = _full_group_with_robot(store.id) if reason == GROUPS_FULL else None
-        if full_group:  # the lead still belongs to the store: warn its staff through a full group's robot
-            rows.append(Notification(message=_full_warning(markdown), **{**common, "community_id": full_group.id}))
-        db.session.add_all(rows)
-        return rows
+    if warning := _group_warning(store.id):
+        markdown = _with_warning(markdown, warning)
+    common = {"kind": NotificationKind.LEAD_ALERT, "lead_id": lead.id, "store_id": store.id,
+              "next_attempt_at": now, "created_at": now, **staff_target(store.id)}
+    if common["status"] == DeliveryStatus.HELD:
+        log.info("lead %s of store %s: alert held until the staff channel is confirmed", lead.id, store.id)
     rows = [Notification(message=markdown, **common)]
     if mobiles := on_duty_mobiles(store.id):
         rows.append(Notification(message=lead_mention(lead, store_name=store.name, mobiles=mobiles), **common))

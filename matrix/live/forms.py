@@ -39,6 +39,7 @@ class SessionForm(FlaskForm):
     theme = TextAreaField(_l("Theme or products"))
     anchor = StringField(_l("Anchor (staff member on camera)"))
     rule_id = SelectField(_l("Trailer rule"), coerce=loose_id, validate_choice=False)
+    live_url = StringField(_l("Live room link"))
     accept_nearby = BooleanField(_l("Accept these overlaps and schedule"))
     seen_overlaps = HiddenField()  # the nearby sessions the user was shown: accepting covers only those
     version = HiddenField()  # the session's version when the form was opened: a later change is not overwritten
@@ -48,7 +49,7 @@ class SessionForm(FlaskForm):
         """The fields as clean_session reads them."""
         return {"account_id": self.account_id.data, "day": self.day.data or "", "start": self.start.data or "",
                 "end": self.end.data or "", "title": self.title.data or "", "theme": self.theme.data or "",
-                "anchor": self.anchor.data or "", "rule_id": self.rule_id.data}
+                "anchor": self.anchor.data or "", "rule_id": self.rule_id.data, "live_url": self.live_url.data or ""}
 
     @property
     def seen(self) -> set[int]:

@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from matrix.models import enum_column
-from matrix.models import Base, UTCDateTime, utcnow
+from matrix.models import Base, UTCDateTime, enum_column, utcnow
 
 
 class SessionStatus(enum.StrEnum):
@@ -16,12 +15,13 @@ class SessionStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
-# The default trailer steps: minutes before the start, and who posts besides the host account.
+# The default trailer steps: minutes before the start, who posts besides the host account, and whether the
+# host store's customer groups get the trailer too ("community"; a step without the key does not).
 DEFAULT_STEPS = [
-    {"minutes": 3 * 24 * 60, "brand": True, "siblings": False},
-    {"minutes": 24 * 60, "brand": True, "siblings": True},
-    {"minutes": 3 * 60, "brand": False, "siblings": True},
-    {"minutes": 30, "brand": False, "siblings": False},
+    {"minutes": 3 * 24 * 60, "brand": True, "siblings": False, "community": False},
+    {"minutes": 24 * 60, "brand": True, "siblings": True, "community": True},
+    {"minutes": 3 * 60, "brand": False, "siblings": True, "community": True},
+    {"minutes": 30, "brand": False, "siblings": False, "community": False},
 ]
 DEFAULT_TOPIC = "直播预告：{{ title }}"
 DEFAULT_CAPTION = ("{{ starts_label }}，{{ store_name }}直播间见！{{ theme }}\n"
@@ -54,6 +54,8 @@ class LiveSession(Base):
     orders: Mapped[int | None] = mapped_column(Integer)
     leads: Mapped[int | None] = mapped_column(Integer)
     replay_url: Mapped[str | None] = mapped_column(String(500))
+    # The live room customers open from the "we are live now" post; the account's profile link when empty.
+    live_url: Mapped[str | None] = mapped_column(String(500))
     cancel_reason: Mapped[str | None] = mapped_column(String(300))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

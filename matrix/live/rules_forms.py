@@ -19,6 +19,7 @@ class StepForm(Form):
                          render_kw={"placeholder": "30m", "size": 10})
     brand = BooleanField(_l("Brand main account posts"))
     siblings = BooleanField(_l("Sibling stores post"))
+    community = BooleanField(_l("Also to the store's customer groups"))
 
 
 class RuleForm(FlaskForm):
@@ -51,16 +52,17 @@ class RuleForm(FlaskForm):
                     "other_platforms": rule.other_platforms, "topic": rule.topic, "caption": rule.caption,
                     "hashtags": rule.hashtags}
         steps = [{"offset": offset_text(int(s["minutes"])), "brand": bool(s.get("brand")),
-                  "siblings": bool(s.get("siblings"))} for s in data["steps"]]
+                  "siblings": bool(s.get("siblings")), "community": bool(s.get("community"))} for s in data["steps"]]
         rows = min(MAX_STEPS, max(STEP_ROWS, len(steps) + 2))
-        data["steps"] = steps + [{"offset": "", "brand": False, "siblings": False}] * (rows - len(steps))
+        data["steps"] = steps + [{"offset": "", "brand": False, "siblings": False, "community": False}] * (
+            rows - len(steps))
         return cls(formdata=None, data=data)
 
     def values(self) -> dict:
         """What settings.save_rule takes; blank step rows are dropped there."""
         return {"name": self.name.data, "is_default": self.is_default.data,
-                "steps": [{"offset": row.offset.data, "brand": row.brand.data, "siblings": row.siblings.data}
-                          for row in self.steps],
+                "steps": [{"offset": row.offset.data, "brand": row.brand.data, "siblings": row.siblings.data,
+                           "community": row.community.data} for row in self.steps],
                 "sibling_km": (self.sibling_km.data or "").strip(),
                 "max_siblings": (self.max_siblings.data or "").strip(),
                 "other_platforms": self.other_platforms.data,

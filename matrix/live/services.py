@@ -25,8 +25,8 @@ from matrix.live.trailers import sync_trailers
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store
 
-AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "status", "rule_id", "peak_viewers",
-           "new_followers", "orders", "leads", "replay_url", "cancel_reason", "accepted_overlaps"]
+AUDITED = ["account_id", "starts_at", "ends_at", "title", "theme", "anchor", "status", "rule_id", "live_url",
+           "peak_viewers", "new_followers", "orders", "leads", "replay_url", "cancel_reason", "accepted_overlaps"]
 EARLIEST_LIVE = timedelta(hours=1)  # going live earlier leaves its last trailers announcing a future start
 RESULTS = ("peak_viewers", "new_followers", "orders", "leads")
 BOOKING_LOCK = 0x6C697665  # "live": the PostgreSQL advisory lock every booking check takes
@@ -82,6 +82,8 @@ def apply_values(session: LiveSession, values: SessionValues) -> None:
     session.title, session.theme, session.anchor = values.title, values.theme, values.anchor
     session.anchor_key = fold_anchor(values.anchor)
     session.rule_id = values.rule_id
+    if values.live_url is not None:
+        session.live_url = values.live_url or None
 
 
 def _audit(actor: User, action: str, session: LiveSession, before: dict | None, report: TrailerReport | None,

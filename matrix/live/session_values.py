@@ -5,6 +5,7 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from matrix.accounts.models import Account, AccountStatus
+from matrix.accounts.values import check_platform_url
 from matrix.auth.models import User
 from matrix.chain import chain_zone
 from matrix.errors import Collector, DomainError
@@ -31,6 +32,7 @@ class SessionValues:
     rule_id: int | None
     key: object = None     # the import's row number, for its report
     accepted: list[int] = field(default_factory=list)
+    live_url: str | None = None  # the live room link; None: not given (a sheet), "" : cleared
 
 
 def _account(actor: User, account_id) -> Account:
@@ -77,8 +79,26 @@ def clean_session(values: dict, *, actor: User, account: Account | None = None,
         cleaned[name] = text
     with collect.field("rule_id"):
         rule_id = _rule_id(values.get("rule_id"), actor, current_rule_id)
+    live_url = None
+    if "live_url" in values:
+        with collect.field("live_url"):
+            live_url = _live_url(values.get("live_url"), account)
     collect.check()
-    return SessionValues(account, starts_at, ends_at, cleaned["title"], cleaned["theme"], cleaned["anchor"], rule_id)
+    return SessionValues(account, starts_at, ends_at, cleaned["title"], cleaned["theme"], cleaned["anchor"], rule_id,
+                         live_url=live_url)
+
+
+def _live_url(value, account: Account) -> str:
+    """The live room customers open from the "we are live now" post: an address on the account's platform."""
+    text = str(value or "").strip()
+    if not text:
+        return ""
+    if len(text) > 500:
+        raise DomainError(_("This text is too long: at most %(n)d characters.", n=500), field="live_url")
+    try:
+        return check_platform_url(text, account.platform)
+    except DomainError as error:
+        raise DomainError(error.message, field="live_url") from None
 
 
 def _day(value) -> date:

@@ -86,9 +86,10 @@ class StepValues:
     minutes: int
     brand: bool
     siblings: bool
+    community: bool = False  # the host store's customer groups get this trailer too
 
     def as_dict(self) -> dict:
-        return {"minutes": self.minutes, "brand": self.brand, "siblings": self.siblings}
+        return {"minutes": self.minutes, "brand": self.brand, "siblings": self.siblings, "community": self.community}
 
 
 def clean_steps(rows: list[dict]) -> list[dict]:
@@ -101,7 +102,8 @@ def clean_steps(rows: list[dict]) -> list[dict]:
         minutes = parse_offset(text)
         if minutes in steps:
             raise DomainError(_("The offset %(offset)s appears twice.", offset=text), field="offsets")
-        steps[minutes] = StepValues(minutes, bool(row.get("brand")), bool(row.get("siblings")))
+        steps[minutes] = StepValues(minutes, bool(row.get("brand")), bool(row.get("siblings")),
+                                    bool(row.get("community")))
     if not steps:
         raise DomainError(_("A rule needs at least one offset."), field="offsets")
     if len(steps) > MAX_STEPS:

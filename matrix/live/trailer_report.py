@@ -13,10 +13,11 @@ class TrailerReport:
     revived: int = 0
     too_late: int = 0      # wanted, but their time has passed: not created
     failures: list[str] = field(default_factory=list)  # templates that failed for a session
+    posts: dict = field(default_factory=dict)  # the customer groups' posts: added, moved, withdrawn
 
     def as_dict(self) -> dict:
         return {"added": self.added, "moved": self.moved, "cancelled": self.cancelled, "flagged": self.flagged,
-                "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20]}
+                "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20], "posts": self.posts}
 
     def summary(self) -> str:
         return _("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",

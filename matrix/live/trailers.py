@@ -22,6 +22,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import insert, select, update
 
+from matrix.broadcasts.posts import sync_posts
 from matrix.chain import chain_zone
 from matrix.content.bulk import can_copy, copy_dicts
 from matrix.content.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
@@ -270,13 +271,16 @@ def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,
                   now: datetime | None = None) -> TrailerReport:
     """Bring the trailers of `sessions` in line with their status, time and rule (in the caller's transaction).
 
-    `moved` names the sessions whose time just changed: their published trailers get a flag.
+    `moved` names the sessions whose time just changed: their published trailers get a flag. The posts to the
+    host stores' customer groups are written, moved or withdrawn with them (matrix.broadcasts.posts).
     """
     report = TrailerReport()
     if sessions:
         db.session.flush()
+        now = now or utcnow()
         with limits.render_job():  # however many sessions and steps, their texts share one rendering budget
-            _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
+            _Sync(sessions, set(moved or ()), report, now).run()
+        report.posts = sync_posts(sessions, now=now).as_dict()  # the customer groups' posts follow the trailers
     return report
 
 

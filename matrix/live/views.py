@@ -6,24 +6,31 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from matrix.forms import show_error
-from matrix.stores.picker import city_choices
 from matrix.chain import chain_zone
+from matrix.content.models import ContentItem
+from matrix.content.scoping import visible_items
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.live import calendars, services, suggestions
 from matrix.live.blueprint import bp, chosen_week, week_links
-from matrix.live.forms import (SESSION_STATUS_LABELS, CancelForm, ResultsForm, SessionForm, StatusForm,
-                               fill_session_choices)
+from matrix.live.forms import (
+    SESSION_STATUS_LABELS,
+    CancelForm,
+    ResultsForm,
+    SessionForm,
+    StatusForm,
+    fill_session_choices,
+)
 from matrix.live.models import LiveSession, SessionStatus
+from matrix.live.scoping import get_session_or_404, visible_sessions
 from matrix.live.timing import clock
 from matrix.models import utcnow
 from matrix.permissions import visible_stores
-from matrix.content.scoping import visible_items
-from matrix.live.scoping import get_session_or_404, visible_sessions
-from matrix.content.models import ContentItem
-from matrix.weeks import (week_string)
 from matrix.stores.models import Store
+from matrix.stores.picker import city_choices
+from matrix.weeks import week_string
+
 
 @bp.get("/")
 @login_required
@@ -128,7 +135,7 @@ def session_form_data(session: LiveSession) -> dict:
     starts, ends = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
     return {"account_id": session.account_id, "day": starts.date().isoformat(), "start": clock(starts),
             "end": clock(ends), "title": session.title, "theme": session.theme, "anchor": session.anchor,
-            "rule_id": session.rule_id, "version": str(session.version)}
+            "rule_id": session.rule_id, "live_url": session.live_url or "", "version": str(session.version)}
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])

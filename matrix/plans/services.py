@@ -17,11 +17,13 @@ from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.accounts.values import check_platform_url
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.broadcasts.posts import sync_posts
 from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.content.scope import scope_store_ids
 from matrix.errors import DomainError, NotFound
 from matrix.extensions import db
 from matrix.live.models import LiveSession
+from matrix.models import utcnow
 from matrix.permissions import can_manage_store
 from matrix.plans.labels import ITEM_STATUS_LABELS
 from matrix.stores.models import Store
@@ -90,6 +92,14 @@ def _record(actor: User, action: str, item: ContentItem, before: dict | None) ->
     return changes
 
 
+def _follow_posts(item: ContentItem) -> None:
+    """A trailer changed by hand: its session's posts to the customer groups take its new text, time or status."""
+    session = db.session.get(LiveSession, item.session_id) if item.session_id is not None else None
+    if session is not None:
+        db.session.flush()
+        sync_posts([session], now=utcnow())
+
+
 def edit_item(item: ContentItem, *, actor: User, topic: str, caption: str, script: str, hashtags: str) -> dict:
     """Change an item's texts; a hand edit is kept when the campaign's week is generated again."""
     _in_scope(actor, item.store_id)
@@ -103,6 +113,7 @@ def edit_item(item: ContentItem, *, actor: User, topic: str, caption: str, scrip
         if not actor.is_hq and item.source == ItemSource.STORE and item.approval != Approval.NOT_NEEDED:
             item.approval, item.approval_note = Approval.PENDING, None
     changes = _record(actor, "update", item, before)
+    _follow_posts(item)
     db.session.commit()
     return changes
 
@@ -122,6 +133,7 @@ def move_item(item: ContentItem, *, actor: User, day: date, slot: str, zone: str
     if db.session.is_modified(item):
         item.edited_by_store = True  # regenerating must not move it back
     changes = _record(actor, "move", item, before)
+    _follow_posts(item)
     db.session.commit()
     return changes
 
@@ -214,6 +226,7 @@ def change_status(item: ContentItem, *, actor: User, status: str, post_url: str 
     before = audit.snapshot(item, AUDITED_FIELDS)
     item.status, item.post_url, item.skip_reason = new, url, why
     _record(actor, "status", item, before)
+    _follow_posts(item)
     db.session.commit()
 
 
