@@ -25,7 +25,7 @@ def _name(raw: dict) -> str:
 class CommunityRows:
     """Plans and writes the rows of a community sheet."""
 
-    def __init__(self, raws: list[dict], mapped: set[str]):
+    def __init__(self, raws: list[dict], mapped: set[str], options: dict | None = None):
         self.mapped = mapped
         self.stores = {code: (id_, archived) for id_, code, archived in
                        load_in(select(Store.id, Store.code, Store.archived_at), Store.code, {_code(r) for r in raws})}
