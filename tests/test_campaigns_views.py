@@ -1,5 +1,5 @@
 """Campaign screens: HQ only, forms with 422 on errors, preview with line errors, generating a week."""
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from matrix.auth.models import Role
 from matrix.campaigns import services
-from matrix.extensions import db
 from matrix.content.models import Campaign, ContentItem, ContentTemplate
+from matrix.extensions import db
+from matrix.weeks import week_string
 
 FORM = {"name": "双十二", "starts_on": "2026-11-01", "ends_on": "2026-12-31", "store_scope": "all",
         "short_video": "5", "image_post": "2", "live": "0", "trailer": "0", "slots": "12:00, 18:00, 20:30",
@@ -25,7 +26,8 @@ def hq(make_user, login):
 @pytest.fixture
 def campaign(app, make_user):
     admin = make_user(Role.ADMIN)
-    c = services.create_campaign(actor=admin, name="双十二", starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31),
+    c = services.create_campaign(actor=admin, name="双十二", starts_on=date.today() - timedelta(days=60),
+                                 ends_on=date.today() + timedelta(days=400),
                                  store_scope="all", cadence={"short_video": 7}, slots="12:00, 18:00")
     services.add_template(c, actor=admin, kind="short_video", topic="上新", caption="{{ store_name }}上新啦",
                           script="镜头1\n镜头2 {{ district }}")
@@ -136,14 +138,15 @@ def test_preview_without_store_uses_example_values(hq, client, campaign):
 def test_generate_from_the_campaign_page(hq, client, post, make_store, make_account, campaign):
     for _ in range(2):
         make_account(make_store(), "douyin")
-    page = client.get(f"/campaigns/{campaign.id}?week=2026-W48").get_data(as_text=True)
-    assert '<option selected value="2026-W48">' in page
-    response = post(f"/campaigns/{campaign.id}/generate", {"week": "2026-W48"})
-    assert response.status_code == 302 and "week=2026-W48" in response.headers["Location"]
+    week = week_string(date.today() + timedelta(days=7))  # a whole week ahead: every slot is planned
+    page = client.get(f"/campaigns/{campaign.id}?week={week}").get_data(as_text=True)
+    assert f'<option selected value="{week}">' in page
+    response = post(f"/campaigns/{campaign.id}/generate", {"week": week})
+    assert response.status_code == 302 and f"week={week}" in response.headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(ContentItem)) == 14
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2026-W48" in html and "14" in html
-    again = post(f"/campaigns/{campaign.id}/generate", {"week": "2026-W48"})
+    assert week in html and "14" in html
+    again = post(f"/campaigns/{campaign.id}/generate", {"week": week})
     assert again.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(ContentItem)) == 14
 

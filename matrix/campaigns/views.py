@@ -8,17 +8,18 @@ from matrix.audit.models import AuditEntry
 from matrix.campaigns import services
 from matrix.campaigns.forms import CampaignForm, ConfirmForm, GenerateForm, TagsForm, TemplateForm
 from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
+from matrix.chain import chain_zone
+from matrix.content import generation
+from matrix.content.models import Campaign, ContentTemplate
+from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
 from matrix.permissions import hq_required, visible_stores
-from matrix.content import generation
-from matrix.sandbox.engine import render_text
-from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
-from matrix.content.models import Campaign, ContentTemplate
-from matrix.weeks import WeekError, iso_week
 from matrix.plans.labels import CONTENT_KIND_LABELS
+from matrix.sandbox.engine import render_text
 from matrix.stores.models import Store
+from matrix.weeks import WeekError, iso_week
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 # The services name the cadence as a whole; the form shows its first box.
@@ -127,7 +128,7 @@ def generate(campaign_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        report = generation.generate_week(campaign, iso_week(form.week.data), actor=current_user)
+        report = generation.generate_week(campaign, iso_week(form.week.data), actor=current_user, zone=chain_zone())
     except (DomainError, WeekError) as e:
         flash(getattr(e, "message", str(e)), "error")
     else:

@@ -8,7 +8,8 @@ that left the scope. Reads are a few prefetching queries; writes are chunked bul
 """
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
@@ -16,6 +17,7 @@ from sqlalchemy import delete, select, update
 from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.brands.models import Brand
+from matrix.chain import chain_zone
 from matrix.communities.services import current_groups
 from matrix.content.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
 from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
@@ -49,6 +51,7 @@ class GenerationReport:
     stores: int = 0
     accounts: int = 0
     skipped: int = 0       # items not created because a template failed for that store
+    past: int = 0          # items not created because their day and slot had already passed
     skipped_reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -60,14 +63,17 @@ class GenerationReport:
     def as_dict(self) -> dict:
         """For the audit entry the campaign page shows: counts, warnings and the first reasons."""
         return {"week": self.week, "added": self.added, "changed": self.changed, "left": self.left,
-                "removed": self.removed, "unchanged": self.unchanged, "skipped": self.skipped,
+                "removed": self.removed, "unchanged": self.unchanged, "skipped": self.skipped, "past": self.past,
                 "stores": self.stores, "accounts": self.accounts, "warnings": self.warnings[:50],
                 "skipped_reasons": self.skipped_reasons[:50]}
 
     def summary(self) -> str:
-        return _("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
+        text = _("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
                  "%(skipped)d skipped.", week=self.week, added=self.added, changed=self.changed, left=self.left,
                  removed=self.removed, skipped=self.skipped)
+        if self.past:
+            text += " " + _("%(n)d items of slots already past were not planned.", n=self.past)
+        return text
 
 
 def campaign_days(campaign: Campaign, monday: date) -> list[date]:
@@ -87,9 +93,19 @@ def item_sequence(cadence: dict, kinds: set[str], n_days: int) -> list[tuple[str
     return [(kind, i) for _pos, _order, kind, i in sorted(items)]
 
 
+def slot_start(day: date, slot: str, zone: str) -> datetime:
+    """When a slot ("18:00") of a day begins, in the chain's zone."""
+    hour, minute = (int(part) for part in slot.split(":"))
+    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone))
+
+
 @transactional
-def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> GenerationReport:
-    """Create or refresh the campaign's items of one ISO week for every in-scope store account."""
+def generate_week(campaign: Campaign, monday: date, *, actor: User | None, now: datetime | None = None,
+                  zone: str | None = None) -> GenerationReport:
+    """Create or refresh the campaign's items of one ISO week for every in-scope store account.
+
+    Slots already past at `now` get no new items (they would be overdue at once), and items there are left alone.
+    """
     monday = monday_of(monday)
     week = week_string(monday)
     report = GenerationReport(week)
@@ -98,7 +114,10 @@ def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> Ge
         raise DomainError(_("The week %(week)s is outside the campaign's dates.", week=week))
     if not campaign.active:
         raise DomainError(_("The campaign is paused: activate it before generating a week."))
-    _Job(campaign, monday, days, report).run()
+    now, zone = now or utcnow(), zone or chain_zone()
+    if slot_start(days[-1], max(campaign.slots), zone) <= now:
+        raise DomainError(_("The week %(week)s is over: there is no slot left to plan.", week=week))
+    _Job(campaign, monday, days, report, now=now, zone=zone).run()
     audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary(),
                  changes=report.as_dict())
     db.session.commit()
@@ -118,11 +137,14 @@ def _touched(status, edited_by_store, approval) -> bool:
 class _Job:
     """One run of generate_week: prefetch, place, render per store, write in chunks."""
 
-    def __init__(self, campaign: Campaign, monday: date, days: list[date], report: GenerationReport):
+    def __init__(self, campaign: Campaign, monday: date, days: list[date], report: GenerationReport, *,
+                 now: datetime, zone: str):
         self.campaign, self.monday, self.days, self.report = campaign, monday, days, report
         self.key_prefix, self.key_week = f"{campaign.id}:", f":{report.week}:"
         self.slots = list(campaign.slots)
         self.now = utcnow()
+        # Positions (day, slot) at or before the clock are past: nothing new goes there.
+        self.past = {(day, slot) for day in days for slot in self.slots if slot_start(day, slot, zone) <= now}
         self.inserts, self.updates, self.deletes = [], [], []
         templates = sorted(campaign.templates, key=lambda t: (t.sort_order, t.id))
         self.templates = {t.id: t for t in templates}
@@ -173,10 +195,10 @@ class _Job:
                                           city=region_name(city_code), n=n))
 
     def _existing(self) -> dict:
-        """Generation key -> [id, store id, status, edited, approval] of this campaign's items of the week."""
+        """Generation key -> [id, store id, status, edited, approval, day, slot] of the campaign's items of the week."""
         table = ContentItem.__table__.c
         rows = db.session.execute(select(table.generation_key, table.id, table.store_id, table.status,
-                                         table.edited_by_store, table.approval).where(
+                                         table.edited_by_store, table.approval, table.day, table.slot).where(
             table.campaign_id == self.campaign.id,
             table.generation_key.like(f"{self.key_prefix}%{self.key_week}%"))).tuples()
         return {key: row for key, *row in rows}
@@ -237,11 +259,13 @@ class _Job:
 
     def _apply(self, store_id: int, account_id: int, key: str, wanted: tuple, row: list | None,
                texts: dict) -> None:
-        if row is None:
+        if row is None and wanted[:2] in self.past:
+            self.report.past += 1
+        elif row is None:
             self.report.added += 1
             self.inserts.append((store_id, account_id, key, *wanted))  # NEW_ITEM_COLUMNS order
-        elif _touched(*row[2:5]):
-            self.report.left += 1
+        elif _touched(*row[2:5]) or tuple(row[5:7]) in self.past or wanted[:2] in self.past:
+            self.report.left += 1  # worked on, or history: an item of a past slot is not moved or rewritten
         elif texts.get(row[0]) != wanted:
             self.report.changed += 1
             self.updates.append({"id": row[0], "updated_at": self.now, **dict(zip(COMPARED, wanted))})
@@ -251,7 +275,7 @@ class _Job:
     def _forget(self, rows) -> None:
         """Items whose key is no longer produced: removed when untouched, else left."""
         for row in rows:
-            if _touched(*row[2:5]):
+            if _touched(*row[2:5]) or tuple(row[5:7]) in self.past:
                 self.report.left += 1
             else:
                 self.report.removed += 1
