@@ -1,4 +1,5 @@
 """Campaign screens: HQ only, forms with 422 on errors, preview with line errors, generating a week."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -131,8 +132,14 @@ def test_preview_shows_errors_next_to_their_line(hq, client, make_store, campaig
     assert client.get(f"/campaigns/{campaign.id}/preview?store=NOPE").status_code == 200
 
 
-def test_preview_without_store_uses_example_values(hq, client, campaign):
-    assert "栖木家居·杭州西湖店上新啦" in client.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+def test_preview_and_help_never_show_another_chains_names(hq, client, campaign, make_store):
+    html = client.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    assert "The store&#39;s name上新啦" in html and "栖木" not in html  # no store yet: placeholders
+    make_store(code="NJ-001", name="南京新街口店", city="南京", district="玄武区")
+    html = client.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    assert "南京新街口店上新啦" in html and "栖木" not in html
+    help_box = client.get(f"/campaigns/{campaign.id}/templates/new").get_data(as_text=True)
+    assert "南京新街口店" in help_box and "栖木" not in help_box
 
 
 def test_generate_from_the_campaign_page(hq, client, post, make_store, make_account, campaign):
@@ -175,3 +182,18 @@ def test_tags_page(hq, client, post, make_store):
 def test_index_lists_campaigns(hq, client, campaign):
     html = client.get("/campaigns/").get_data(as_text=True)
     assert "双十二" in html and f"/campaigns/{campaign.id}" in html
+
+
+def test_the_campaign_form_offers_the_chains_cities(hq, client, post, make_store):
+    make_store(code="HZ-1", city="杭州")
+    make_store(code="SH-1", city="上海", district="徐汇区")
+    html = client.get("/campaigns/new").get_data(as_text=True)
+    offered = set(re.findall(r'name="cities"[^>]*value="(\d{6})"', html))
+    assert offered == {"330100", "310100"}, offered  # not the 370 cities of China
+    response = post("/campaigns/new", {**FORM, "store_scope": "city", "cities": ["330100"], "short_video": "1",
+                                       "image_post": "0"})
+    assert response.status_code == 302
+    campaign = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()))
+    assert campaign.scope_values == ["330100"]
+    edit = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert re.search(r'checked[^>]*value="330100"|value="330100"[^>]*checked', edit)

@@ -11,7 +11,7 @@ from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
 from matrix.chain import chain_zone
 from matrix.content import generation
 from matrix.content.models import Campaign, ContentTemplate
-from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
+from matrix.content.variables import CONTENT_ENV, example_variables, first_store, placeholder_variables, store_variables
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
@@ -19,7 +19,7 @@ from matrix.permissions import hq_required, visible_stores
 from matrix.plans.labels import CONTENT_KIND_LABELS
 from matrix.sandbox.engine import render_text
 from matrix.stores.models import Store
-from matrix.weeks import WeekError, iso_week
+from matrix.weeks import WeekError, current_week, iso_week
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 # The services name the cadence as a whole; the form shows its first box.
@@ -91,7 +91,7 @@ def edit(campaign_id: int):
     """Change a campaign's dates, stores, platforms, cadence, slots and spacing."""
     campaign = _campaign_or_404(campaign_id)
     form = CampaignForm()
-    form.fill_choices()
+    form.fill_choices(campaign)
     if not form.is_submitted():
         form.fill_from(campaign)
     if form.validate_on_submit():
@@ -156,7 +156,7 @@ def template_new(campaign_id: int):
             flash(_("Template %(topic)s added.", topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=None,
-                           variables=VARIABLES), 422 if form.is_submitted() else 200
+                           variables=example_variables(current_week())), 422 if form.is_submitted() else 200
 
 
 @bp.route("/<int:campaign_id>/templates/<int:template_id>/edit", methods=["GET", "POST"])
@@ -178,7 +178,7 @@ def template_edit(campaign_id: int, template_id: int):
                     topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=template,
-                           variables=VARIABLES), 422 if form.is_submitted() else 200
+                           variables=example_variables(current_week())), 422 if form.is_submitted() else 200
 
 
 @bp.post("/<int:campaign_id>/templates/<int:template_id>/delete")
@@ -217,13 +217,11 @@ def preview(campaign_id: int):
                   templates[0] if templates else None)
     weeks, week = week_choices(campaign, request.args.get("week"))
     code = (request.args.get("store") or "").strip()
-    store, variables = None, dict(VARIABLES)
-    if code:
-        store = db.session.scalar(visible_stores(current_user).where(Store.code == code))
-        if store is None:
-            flash(_("No store with the code %(code)s.", code=code), "error")
-        else:
-            variables = store_variables(store, iso_week(week))
+    store = db.session.scalar(visible_stores(current_user).where(Store.code == code)) if code else first_store()
+    if code and store is None:
+        flash(_("No store with the code %(code)s.", code=code), "error")
+    monday = iso_week(week)
+    variables = store_variables(store, monday) if store is not None else placeholder_variables(monday)
     fields = []
     if chosen is not None:
         for name in generation.TEXT_FIELDS:
