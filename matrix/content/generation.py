@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from matrix.audit import services as audit
@@ -68,12 +69,18 @@ class GenerationReport:
                 "skipped_reasons": self.skipped_reasons[:50]}
 
     def summary(self) -> str:
-        text = _("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
-                 "%(skipped)d skipped.", week=self.week, added=self.added, changed=self.changed, left=self.left,
-                 removed=self.removed, skipped=self.skipped)
+        return str(self.summary_message())
+
+    def summary_message(self):
+        """The summary as a translatable message (the audit log shows it in each reader's language)."""
+        counts = {"week": self.week, "added": self.added, "changed": self.changed, "left": self.left,
+                  "removed": self.removed, "skipped": self.skipped}
         if self.past:
-            text += " " + _("%(n)d items of slots already past were not planned.", n=self.past)
-        return text
+            return _l("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d "
+                      "removed, %(skipped)d skipped; %(past)d items of slots already past were not planned.",
+                      past=self.past, **counts)
+        return _l("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
+                  "%(skipped)d skipped.", **counts)
 
 
 def campaign_days(campaign: Campaign, monday: date) -> list[date]:
@@ -118,7 +125,7 @@ def generate_week(campaign: Campaign, monday: date, *, actor: User | None, now: 
     if slot_start(days[-1], max(campaign.slots), zone) <= now:
         raise DomainError(_("The week %(week)s is over: there is no slot left to plan.", week=week))
     _Job(campaign, monday, days, report, now=now, zone=zone).run()
-    audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary(),
+    audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary_message(),
                  changes=report.as_dict())
     db.session.commit()
     return report
