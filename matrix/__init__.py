@@ -45,6 +45,7 @@ VIEW_MODULES = (
     "live.views", "live.calendar_views", "live.rules_views", "live.import_views",
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
     "joins.views", "joins.callback_views",
+    "onboarding.hq_views", "onboarding.qr_views", "onboarding.store_views",
 )
 
 

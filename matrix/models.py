@@ -62,3 +62,4 @@ def import_all_models() -> None:
     from matrix.live import models as _live  # noqa: F401
     from matrix.wecom import models as _wecom  # noqa: F401
     from matrix.joins import models as _joins  # noqa: F401
+    from matrix.onboarding import models as _onboarding  # noqa: F401

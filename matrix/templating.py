@@ -29,6 +29,8 @@ NAVIGATION = [
     ("audit.index", _l("Audit log"), (Role.ADMIN, Role.OPERATOR)),
     ("notifications.index", _l("Deliveries"), (Role.ADMIN, Role.OPERATOR)),
     ("joins.index", _l("WeCom join codes"), (Role.ADMIN, Role.OPERATOR)),
+    ("onboarding.index", _l("Setup"), (Role.ADMIN, Role.OPERATOR)),
+    ("onboarding.mine", _l("Store setup"), (Role.STORE_MANAGER,)),
 ]
 
 def nav_items() -> list[tuple[str, str, bool]]:

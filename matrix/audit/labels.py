@@ -9,7 +9,8 @@ ACTION_LABELS = {"create": _l("Created"), "update": _l("Changed"), "delete": _l(
                  "rotate_secret": _l("Rotated the secret"), "status": _l("Changed the status"),
                  "approve": _l("Approved"), "reject": _l("Rejected"), "cancel": _l("Cancelled"),
                  "results": _l("Entered results"), "adopt": _l("Adopted from WeCom"), "test": _l("Tested"),
-                 "disconnect": _l("Disconnected"), "request": _l("Requested")}
+                 "disconnect": _l("Disconnected"), "request": _l("Requested"),
+                 "hand_over": _l("Handed to the managers"), "print": _l("Printed")}
 ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l("Community"),
                  "user": _l("User"), "brand": _l("Brand"), "platform": _l("Platform"), "campaign": _l("Campaign"),
                  "content_template": _l("Content template"), "content_item": _l("Content item"), "lead": _l("Lead"),
@@ -17,7 +18,7 @@ ENTITY_LABELS = {"store": _l("Store"), "account": _l("Account"), "community": _l
                  "calendar_feed": _l("Calendar feed"), "live_session": _l("Live session"),
                  "trailer_rule": _l("Trailer rule"), "live_settings": _l("Live settings"), "demo": _l("Demo data"),
                  "seed": _l("Generated data"), "wecom_connection": _l("WeCom connection"),
-                 "join_way": _l("WeCom join code")}
+                 "join_way": _l("WeCom join code"), "naming_rules": _l("Naming rules"), "setup": _l("Setup")}
 # What the log calls the fields and counts its entries record (unknown names are shown as they are).
 FIELD_LABELS = {
     "code": _l("Code"), "name": _l("Name"), "brand_id": _l("Brand"), "city_code": _l("City"),

@@ -7,7 +7,7 @@ from matrix.accounts.values import clean_account, platform_choices
 from matrix.brands.models import Brand
 from matrix.choices import normalise_choice
 from matrix.extensions import db
-from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
+from matrix.imports.rows import BLANK, CHANGED, NEW, UNCHANGED, RowReport, left_blank, load_in, overlay, same, text
 from matrix.stores.models import Store
 
 TEXT_FIELDS = ("scope", "handle", "display_name", "profile_url", "poi_id", "followers", "status", "run_by")
@@ -59,6 +59,10 @@ class AccountRows:
         """Clean the row, resolve store and brand, and compare it with the stored account."""
         platform = self.platform(raw)
         report.key = f"{platform.name_zh if platform else raw.get('platform') or ''} {_handle(raw)}".strip()
+        if left_blank(raw, self.mapped, "handle"):
+            report.key = f"{report.key} {_code(raw)}".strip()
+            report.status = BLANK
+            return report
         account = self.accounts.get((platform.id, _handle(raw))) if platform else None
         merged = self._merge(account, raw, report)
         merged["platform"] = platform or ""

@@ -10,7 +10,7 @@ from matrix.imports import headers as cols
 from matrix.imports.account_rows import AccountRows
 from matrix.imports.community_rows import CommunityRows
 from matrix.imports.readers import Table
-from matrix.imports.rows import CHANGED, ERROR, NEW, UNCHANGED, RowReport
+from matrix.imports.rows import BLANK, CHANGED, ERROR, NEW, UNCHANGED, RowReport
 from matrix.imports.store_rows import StoreRows
 
 
@@ -29,7 +29,7 @@ class ImportPreview:
 
     @property
     def counts(self) -> dict[str, int]:
-        out = {NEW: 0, CHANGED: 0, UNCHANGED: 0, ERROR: 0, "warning": 0, "total": len(self.rows)}
+        out = {NEW: 0, CHANGED: 0, UNCHANGED: 0, ERROR: 0, BLANK: 0, "warning": 0, "total": len(self.rows)}
         for row in self.rows:
             out[row.status] += 1
             out["warning"] += bool(row.warnings)

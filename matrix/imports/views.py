@@ -28,7 +28,7 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 FORMATS = {"csv": "text/csv",  # send_file adds "; charset=utf-8" to text types itself
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SHOWN_ROWS = 500  # a preview of 10,000 rows lists the first 500 of the chosen status; the counts cover all
-FILTERS = ("all", "error", "warning", "new", "changed", "unchanged")
+FILTERS = ("all", "error", "warning", "new", "changed", "unchanged", "blank")
 
 
 @bp.get("/")
