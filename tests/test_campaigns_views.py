@@ -197,3 +197,19 @@ def test_the_campaign_form_offers_the_chains_cities(hq, client, post, make_store
     assert campaign.scope_values == ["330100"]
     edit = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
     assert re.search(r'checked[^>]*value="330100"|value="330100"[^>]*checked', edit)
+
+
+def test_spacing_clashes_are_named_and_fixed_from_the_campaign_page(hq, client, post, make_store, make_account,
+                                                                    campaign):
+    for code in ("HZ-1", "HZ-2", "HZ-3"):
+        make_account(make_store(code=code), "douyin")  # one template, two slots, three stores: clashes
+    week = week_string(date.today() + timedelta(days=7))
+    post(f"/campaigns/{campaign.id}/generate", {"week": week})
+    html = client.get(f"/campaigns/{campaign.id}?week={week}").get_data(as_text=True)
+    assert 'id="clashes"' in html and "HZ-1" in html and "HZ-3" in html and "上新" in html
+    assert client.post(f"/campaigns/{campaign.id}/spacing", data={"week": week}).status_code == 400  # no CSRF
+    response = post(f"/campaigns/{campaign.id}/spacing", {"week": week})
+    assert response.status_code == 302 and f"week={week}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Two slots a day, one template and three stores: no slot is free, and the page says so, naming the store.
+    assert "0 stores moved to a free slot" in page and "HZ-3" in page and "no free slot this week" in page

@@ -285,3 +285,40 @@ def test_a_week_that_is_over_is_refused(hq, campaign, make_store, make_account):
     with pytest.raises(DomainError, match="over"):
         generate_week(campaign(), MONDAY, actor=hq, now=datetime(2026, 11, 30, tzinfo=timezone.utc))
     assert items() == []
+
+
+def test_clashes_name_the_stores_and_slots_and_moving_fixes_them(hq, campaign, make_store, make_account):
+    from matrix.audit.models import AuditEntry
+    from matrix.content.clashes import fix_clashes, week_clashes
+
+    for code in ("HZ-1", "HZ-2", "HZ-3", "HZ-4"):
+        make_account(make_store(code=code, city="杭州"), "douyin")
+    c = campaign(variants=1, slots="12:00, 18:00, 20:30", cadence={"short_video": 2})
+    with force_locale("en"):
+        report = generate_week(c, MONDAY, actor=hq, now=BEFORE)
+    clashes = week_clashes(c, MONDAY)
+    assert clashes and report.warnings
+    assert "HZ-" in report.warnings[0] and "杭州市" in report.warnings[0] and ":" in report.warnings[0]
+    assert any(clash.slot in report.warnings[0] for clash in clashes)
+    fixed = fix_clashes(c, MONDAY, actor=hq, now=BEFORE, zone="Asia/Shanghai")
+    assert fixed.moved and not fixed.unfixable
+    assert week_clashes(c, MONDAY) == []
+    assert shared_positions(items()) == set()
+    moved = [r for r in items() if r.edited_by_store]
+    assert moved and len(items()) == 4 * 2  # moved, not added or removed
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "move", AuditEntry.entity == "campaign"))
+    assert entry.changes["fixed"] and "→" in entry.changes["fixed"][0]
+    again = generate_week(c, MONDAY, actor=hq, now=BEFORE)  # regenerating leaves the moved items where they are
+    assert again.left == len(moved) and week_clashes(c, MONDAY) == []
+
+
+def test_clashes_that_cannot_move_are_said(hq, campaign, make_store, make_account):
+    from matrix.content.clashes import fix_clashes, week_clashes
+
+    for code in ("HZ-1", "HZ-2", "HZ-3"):
+        make_account(make_store(code=code, city="杭州"), "douyin")
+    c = campaign(variants=1, slots="12:00", cadence={"short_video": 7})  # every slot of the week is taken
+    generate_week(c, MONDAY, actor=hq, now=BEFORE)
+    assert week_clashes(c, MONDAY)
+    fixed = fix_clashes(c, MONDAY, actor=hq, now=BEFORE, zone="Asia/Shanghai")
+    assert not fixed.moved and fixed.unfixable and "no free slot" in fixed.unfixable[0]

@@ -9,12 +9,13 @@ from matrix.campaigns import services
 from matrix.campaigns.forms import CampaignForm, ConfirmForm, GenerateForm, TagsForm, TemplateForm
 from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
 from matrix.chain import chain_zone
-from matrix.content import generation
+from matrix.content import clashes, generation
 from matrix.content.models import Campaign, ContentTemplate
 from matrix.content.variables import CONTENT_ENV, example_variables, first_store, placeholder_variables, store_variables
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
+from matrix.models import utcnow
 from matrix.permissions import hq_required, visible_stores
 from matrix.plans.labels import CONTENT_KIND_LABELS
 from matrix.sandbox.engine import render_text
@@ -81,8 +82,9 @@ def detail(campaign_id: int):
     runs = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity == "campaign", AuditEntry.entity_id == campaign.id, AuditEntry.action == "generate")
         .order_by(AuditEntry.id.desc()).limit(5)).all()
-    return render_template("campaigns/detail.html", campaign=campaign, form=form, runs=runs,
-                           facts=campaign_facts(campaign), confirm=ConfirmForm())
+    found = clashes.week_clashes(campaign, iso_week(form.week.data))
+    return render_template("campaigns/detail.html", campaign=campaign, form=form, runs=runs, clashes=found[:50],
+                           clash_count=len(found), facts=campaign_facts(campaign), confirm=ConfirmForm())
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -138,6 +140,25 @@ def generate(campaign_id: int):
         if report.skipped:
             flash(_("%(n)d items were not created because a template failed for some stores: see the report "
                     "below.", n=report.skipped), "warning")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id, week=form.week.data))
+
+
+@bp.post("/<int:campaign_id>/spacing")
+@hq_required
+def fix_spacing(campaign_id: int):
+    """Move the stores that share a template, day and slot with a neighbour to the next free slot."""
+    campaign = _campaign_or_404(campaign_id)
+    form = GenerateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        monday = iso_week(form.week.data)
+    except WeekError:
+        abort(404)
+    report = clashes.fix_clashes(campaign, monday, actor=current_user, now=utcnow(), zone=chain_zone())
+    flash(str(report.summary_message()), "success" if not report.unfixable else "warning")
+    for line in report.unfixable[:5]:
+        flash(line, "warning")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id, week=form.week.data))
 
 

@@ -8,8 +8,7 @@ that left the scope. Reads are a few prefetching queries; writes are chunked bul
 """
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,8 @@ from matrix.brands.models import Brand
 from matrix.chain import chain_zone
 from matrix.communities.services import current_groups
 from matrix.content.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
+from matrix.content.clashes import week_clashes
+from matrix.content.days import campaign_days, slot_start
 from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
 from matrix.content.scope import in_scope, planned_accounts
 from matrix.content.spacing import Site, place
@@ -29,16 +30,16 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live.upcoming import next_sessions
 from matrix.models import utcnow
-from matrix.regions.services import region_name
 from matrix.sandbox.engine import compile_fields, render_fields
 from matrix.stores.models import Store
 from matrix.transaction import transactional
-from matrix.weeks import monday_of, week_days, week_string
+from matrix.weeks import monday_of, week_string
 
 TEXT_FIELDS = ("topic", "caption", "script", "hashtags", "location_tag")
 COMPARED = NEW_ITEM_COLUMNS[3:]  # day, slot, kind, template, texts: what regenerating may update
 CHUNK_STORES = 2_000   # stores per read of existing texts
 MAX_REASONS = 200      # skipped reasons kept in the report
+MAX_CLASHES = 20       # spacing clashes named in the report
 
 
 @dataclass
@@ -83,11 +84,6 @@ class GenerationReport:
                   "%(skipped)d skipped.", **counts)
 
 
-def campaign_days(campaign: Campaign, monday: date) -> list[date]:
-    """The days of the week inside the campaign's date range."""
-    return [d for d in week_days(monday) if campaign.starts_on <= d <= campaign.ends_on]
-
-
 def item_sequence(cadence: dict, kinds: set[str], n_days: int) -> list[tuple[str, int]]:
     """(kind, index) per item of one account, each kind spread evenly; a short week gets its share."""
     items = []
@@ -98,12 +94,6 @@ def item_sequence(cadence: dict, kinds: set[str], n_days: int) -> list[tuple[str
         n = math.ceil(n * n_days / 7)
         items += [((i + 0.5) / n, order, kind.value, i) for i in range(n)]
     return [(kind, i) for _pos, _order, kind, i in sorted(items)]
-
-
-def slot_start(day: date, slot: str, zone: str) -> datetime:
-    """When a slot ("18:00") of a day begins, in the chain's zone."""
-    hour, minute = (int(part) for part in slot.split(":"))
-    return datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(zone))
 
 
 @transactional
@@ -185,7 +175,6 @@ class _Job:
         self.report.accounts = sum(len(self.accounts[s.id]) for s in stores)
         placement = place([Site(s.id, s.city_code, s.lon, s.lat) for s in stores], self.sequence, self.day_of,
                           self.variants, len(self.slots), float(self.campaign.spacing_km or 0))
-        self._warn_conflicts(placement.conflicts)
         existing = self._existing()
         for chunk in _chunks(stores, CHUNK_STORES):
             texts = self._texts(chunk[0].id, chunk[-1].id) if existing else {}
@@ -194,12 +183,16 @@ class _Job:
             self._flush(final=False)
         self._forget(existing.values())  # keys no longer produced: stores out of scope, fewer items
         self._flush(final=True)
+        if any(placement.conflicts.values()):
+            self._warn_clashes()
 
-    def _warn_conflicts(self, conflicts: dict[str, int]) -> None:
-        for city_code, n in sorted(conflicts.items()):
-            self.report.warnings.append(_("%(city)s: %(n)d items share a template and slot with a neighbouring "
-                                          "store (more stores than variants × slots).",
-                                          city=region_name(city_code), n=n))
+    def _warn_clashes(self) -> None:
+        """Name the stores and slots that still share a template (more stores than variants × slots)."""
+        clashes = week_clashes(self.campaign, self.monday)
+        self.report.warnings.extend(clash.describe() for clash in clashes[:MAX_CLASHES])
+        if len(clashes) > MAX_CLASHES:
+            self.report.warnings.append(_("… and %(n)d more clashes: see the campaign page.",
+                                          n=len(clashes) - MAX_CLASHES))
 
     def _existing(self) -> dict:
         """Generation key -> [id, store id, status, edited, approval, day, slot] of the campaign's items of the week."""
