@@ -11,6 +11,7 @@ from matrix.auth.labels import ROLE_LABELS
 from matrix.communities.labels import KIND_LABELS
 from matrix.stores.labels import GEOCODE_LABELS, STORE_STATUS_LABELS
 from matrix.auth.models import Role
+from matrix.onboarding.setup import chain_counts
 
 # (endpoint, label, roles allowed); the navigation shows only what the role may use.
 NAVIGATION = [
@@ -72,6 +73,8 @@ def register(app: Flask) -> None:
     @app.context_processor
     def inject():
         return {"nav_items": nav_items, "language_form": LanguageForm, "url_with": url_with,
+                # What exists at all in the user's scope: an empty list says what to do first (asked once, then).
+                "chain_counts": lambda: chain_counts(current_user),
                 "STORE_STATUS_LABELS": STORE_STATUS_LABELS, "ACCOUNT_STATUS_LABELS": ACCOUNT_STATUS_LABELS,
                 "ROLE_LABELS": ROLE_LABELS, "SCOPE_LABELS": SCOPE_LABELS, "KIND_LABELS": KIND_LABELS,
                 "GEOCODE_LABELS": GEOCODE_LABELS, "current_locale": lambda: str(get_locale())}

@@ -146,3 +146,24 @@ def test_qr_upload_page_reports_each_file(client, hq, post, stores, make_communi
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Saved as the QR code of 西湖1群." in html and "not a PNG" in html
     assert post("/onboarding/qr", {}, content_type="multipart/form-data").status_code == 422
+
+
+def test_empty_lists_say_what_to_do_first_not_blame_the_filters(client, hq, make_store, platforms):
+    for url in ("/stores/", "/accounts/", "/communities/"):
+        html = client.get(url).get_data(as_text=True)
+        assert "No stores yet." in html and 'href="/imports/"' in html and "match these filters" not in html, url
+    make_store(code="HZ-001")
+    accounts = client.get("/accounts/").get_data(as_text=True)
+    assert "No accounts yet." in accounts and "/onboarding/gaps?kind=accounts" in accounts
+    groups = client.get("/communities/").get_data(as_text=True)
+    assert "No groups yet." in groups and "/onboarding/qr" in groups
+    assert "No leads yet." in client.get("/leads/").get_data(as_text=True)
+    filtered = client.get("/accounts/?q=nothing-like-this").get_data(as_text=True)
+    assert "No accounts match these filters." in filtered and "Clear the filters" in filtered
+    assert "No accounts yet." not in filtered
+
+
+def test_a_manager_without_a_store_is_told_to_ask_headquarters(client, login, make_user):
+    login(make_user(Role.STORE_MANAGER))
+    html = client.get("/stores/").get_data(as_text=True)
+    assert "No store is assigned to you yet" in html and "/imports/" not in html

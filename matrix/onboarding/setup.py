@@ -5,15 +5,39 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
+from matrix.accounts.models import Platform
 from matrix.audit import services as audit
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import User
 from matrix.brands.models import Brand
 from matrix.content.models import ContentItem, ContentTemplate, ItemSource
 from matrix.extensions import db
+from matrix.leads.models import Lead
 from matrix.onboarding.gaps import CityProgress
+from matrix.permissions import visible_accounts, visible_communities, visible_store_rows, visible_stores
 from matrix.stores.models import Store
 from matrix.transaction import transactional
+
+
+@dataclass
+class ChainCounts:
+    """How much of the chain the user sees exists at all: what an empty list says to do first."""
+
+    stores: int
+    platforms: int
+    accounts: int
+    groups: int
+    leads: int
+
+
+def chain_counts(user: User) -> ChainCounts:
+    """Counts in the user's scope (a few cheap queries; asked only by a page whose list came out empty)."""
+    def count(query) -> int:
+        return db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return ChainCounts(stores=count(visible_stores(user)),
+                       platforms=count(select(Platform.id).where(Platform.enabled.is_(True))),
+                       accounts=count(visible_accounts(user)), groups=count(visible_communities(user)),
+                       leads=count(visible_store_rows(user, Lead)))
 
 
 @dataclass
