@@ -17,6 +17,7 @@ from matrix.extensions import db
 from matrix.leads.models import LeadSource, SourceKind
 from matrix.leads.phones import encrypt_text
 from matrix.live.demo import add_demo_sessions
+from matrix.onboarding.demo import hand_demo_gaps_to_managers
 from matrix.stores.models import Store, StoreStatus, store_managers
 
 DEMO_USERS = [("admin", "demo-admin-2026", Role.ADMIN, "总部管理员", 0),
@@ -81,6 +82,7 @@ def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
     open_ids = [ids[s["code"]] for s in sorted(rows, key=lambda s: s["city_code"] != rows[0]["city_code"])
                 if s["status"] == StoreStatus.OPEN]
     summary.users = _demo_users(open_ids, {v: k for k, v in ids.items()})
+    hand_demo_gaps_to_managers()  # the managers' Store setup lists show what their stores still lack
     add_demo_sessions(rng)  # needs an HQ user: after the users
     summary.lead_source = _demo_lead_source()
     with chain_language():  # stored: the chain's language

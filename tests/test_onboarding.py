@@ -165,3 +165,15 @@ def test_completing_an_existing_group_keeps_its_settings(hq, chain):
     assert group.capacity == 300 and group.invite_link.endswith("/g/2")
     with pytest.raises(DomainError):
         fill_store_group(chain["HZ-003"], name="x", invite_link="https://a.b/c", qr_image=None, actor=hq, group=group)
+
+
+def test_the_demo_hands_its_managers_the_gaps_of_their_stores(app):
+    from matrix.auth.models import User
+    from matrix.demo import build_demo
+    from matrix.stores.models import store_managers
+
+    build_demo(stores=40)
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    managed = list(db.session.scalars(select(store_managers.c.store_id)))
+    incomplete = {s.id for s in chain_gaps(admin, store_ids=managed) if not s.complete}
+    assert {h.store_id for h in db.session.scalars(select(Handover))} == incomplete
