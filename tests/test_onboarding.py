@@ -111,7 +111,7 @@ def test_the_group_gap_sheet_names_new_groups_and_completes_existing_ones(hq, ch
     header, rows = gap_sheet.community_gap_table(hq)
     by_store = {row[1]: dict(zip(header, row)) for row in rows}
     assert set(by_store) == {"HZ-002", "HZ-003", "SH-001"}
-    assert by_store["HZ-002"]["群名称"] == "滨江1群" and by_store["HZ-003"]["群名称"] == "杭州拱墅店1群"
+    assert by_store["HZ-002"]["群名称"] == "滨江1群" and by_store["HZ-003"]["群名称"] == "杭州拱墅店·1群"
     for row in rows:
         row[header.index("邀请链接")] = f"https://work.weixin.qq.com/g/{row[1]}"
     preview = preview_import("communities", read_table(to_csv(header, rows), "groups.csv"))

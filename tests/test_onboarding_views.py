@@ -104,7 +104,7 @@ def test_a_manager_fills_their_store_on_a_phone(client, login, post, make_user, 
     assert first.status_code == 302 and first.headers["Location"].endswith(f"/onboarding/stores/{stores[1].id}")
     html = client.get(first.headers["Location"]).get_data(as_text=True)
     assert html.count('action="/onboarding/stores/%d/accounts"' % stores[1].id) == 4
-    assert 'value="林氏家居·杭州滨江店"' in html and 'value="杭州滨江店1群"' in html
+    assert 'value="林氏家居·杭州滨江店"' in html and 'value="杭州滨江店·1群"' in html
     platform_id = re.search(r'name="platform_id" value="(\d+)"', html).group(1)
     refused = post(f"/onboarding/stores/{stores[1].id}/accounts", {"platform_id": platform_id, "handle": "bad handle!"})
     assert refused.status_code == 422 and "Handle" in refused.get_data(as_text=True)
@@ -114,7 +114,7 @@ def test_a_manager_fills_their_store_on_a_phone(client, login, post, make_user, 
     account = db.session.scalar(select(Account).where(Account.handle == "binjiang"))
     assert account.store_id == stores[1].id
     group = post(f"/onboarding/stores/{stores[1].id}/groups",
-                 {"name": "杭州滨江店1群", "qr_upload": (io.BytesIO(png()), "qr.png")},
+                 {"name": "杭州滨江店·1群", "qr_upload": (io.BytesIO(png()), "qr.png")},
                  content_type="multipart/form-data")
     assert group.status_code == 302
     assert db.session.scalar(select(Community).where(Community.store_id == stores[1].id)).qr_mime == "image/png"
@@ -167,3 +167,15 @@ def test_a_manager_without_a_store_is_told_to_ask_headquarters(client, login, ma
     login(make_user(Role.STORE_MANAGER))
     html = client.get("/stores/").get_data(as_text=True)
     assert "No store is assigned to you yet" in html and "/imports/" not in html
+
+
+def test_a_manager_whose_store_was_handed_over_is_told_on_the_home_page(client, login, make_user, stores):
+    from matrix.onboarding.handover import hand_over, open_handover_tasks
+
+    hand_over([stores[1].id], actor=make_user(Role.OPERATOR))
+    manager = make_user(Role.STORE_MANAGER, stores=[stores[1]])
+    other = make_user(Role.STORE_MANAGER, stores=[stores[0]])
+    assert open_handover_tasks(other) == 0  # not handed over: no banner
+    login(manager)
+    html = client.get("/").get_data(as_text=True)
+    assert "fill in 5 things" in html and 'href="/onboarding/mine"' in html  # 4 accounts and a group

@@ -52,7 +52,7 @@ def test_files_find_their_groups_by_name_code_and_place(hq, groups):
     assert found["nobody.png"][0] == REFUSED
     db.session.expire_all()
     assert all(db.session.get(Community, g.id).qr_mime == "image/png" for g in groups.values())
-    created = db.session.scalar(select(Community).where(Community.name == "杭州拱墅店1群"))  # HQ's default rule
+    created = db.session.scalar(select(Community).where(Community.name == "杭州拱墅店·1群"))  # HQ's default rule
     assert created is not None and created.qr_image is not None
     assert db.session.query(AuditEntry).filter(AuditEntry.entity == "community").count() == 4
 

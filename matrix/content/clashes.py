@@ -28,6 +28,7 @@ from matrix.stores.models import Store
 from matrix.transaction import transactional
 
 MAX_SHOWN = 50  # clashes named on a page or in a report; the count covers all
+MAX_NAMED = 6   # stores named in one clash (a city with more stores than variants × slots has many)
 
 
 @dataclass
@@ -42,7 +43,9 @@ class Clash:
     stores: list[tuple[int, str, str]] = field(default_factory=list)  # (id, code, name)
 
     def describe(self) -> str:
-        names = "、".join(f"{code} {name}" for _id, code, name in self.stores)
+        names = "、".join(f"{code} {name}" for _id, code, name in self.stores[:MAX_NAMED])
+        if len(self.stores) > MAX_NAMED:
+            names += " " + _("and %(count)d more", count=len(self.stores) - MAX_NAMED)
         return _("%(city)s: %(stores)s all post “%(topic)s” on %(day)s at %(slot)s.", city=region_name(self.city_code),
                  stores=names, topic=self.topic, day=format_date(self.day, "EEE MM-dd"), slot=self.slot)
 

@@ -14,6 +14,7 @@ from matrix.communities.values import clean_community
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
+from matrix.onboarding.gaps import chain_gaps
 from matrix.onboarding.models import Handover
 from matrix.permissions import visible_stores
 from matrix.stores.models import Store
@@ -70,6 +71,14 @@ def fill_store_group(store: Store, *, name: str, invite_link: str, qr_image: byt
     raw = {"store_id": store.id, "name": name, "invite_link": invite_link,
            "rotation_order": next_rotation_order(store.id)}
     return create_community(clean_community(raw), actor=actor, qr_image=qr_image)
+
+
+def open_handover_tasks(user: User) -> int:
+    """How many things the stores handed to this user still lack (0 for HQ, who hands over)."""
+    if user.is_hq:
+        return 0
+    ids = [h.store_id for h in handovers_of(user)]
+    return sum(store.open_tasks for store in chain_gaps(user, store_ids=ids)) if ids else 0
 
 
 def handovers_of(user: User) -> list[Handover]:

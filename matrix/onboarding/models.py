@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from matrix.models import Base, UTCDateTime, utcnow
 
 DEFAULT_ACCOUNT_RULE = "{brand}·{city}{district}店"
-DEFAULT_GROUP_RULE = "{store}{n}群"
+DEFAULT_GROUP_RULE = "{store}·{n}群"  # the dot keeps a store name ending in a digit apart from the number
 
 
 class NamingRules(Base):

@@ -2,6 +2,7 @@
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from matrix.onboarding.handover import open_handover_tasks
 from matrix.onboarding.setup import chain_is_empty
 from matrix.overview import services
 
@@ -20,4 +21,4 @@ def index():
     filters = services.OverviewFilters.from_args(request.args)
     data = services.overview_page(current_user, filters, page=request.args.get("page", 1, type=int))
     links = {e: e in current_app.view_functions for e in LINKED_ENDPOINTS}
-    return render_template("overview/index.html", page=data, links=links)
+    return render_template("overview/index.html", page=data, links=links, tasks=open_handover_tasks(current_user))
