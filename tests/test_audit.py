@@ -205,3 +205,12 @@ def test_a_summary_may_hold_another_translatable_text(app, operator):
     db.session.commit()
     assert entry.params["trailers"]["msgid"].startswith("Trailers:")
     assert summary_text(entry) == "2 live sessions scheduled. Trailers: 4 added, 0 moved, 0 cancelled, 0 flagged."
+
+
+def test_lists_and_mappings_read_as_items_old_entries_too(client, operator):
+    add_entry(operator, "create", "campaign", summary="冬季",
+              changes={"cadence": "{'short_video': 7}", "slots": "['12:00', '18:00']", "scope_values": "[]"})
+    add_entry(operator, "create", "campaign", summary="春季", changes={"cadence": {"image_post": 2}, "slots": ["09:00"]})
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "Short video: 7" in html and "12:00, 18:00" in html and "<th>Image post</th>" in html and "09:00" in html
+    assert "{&#39;" not in html and "[&#39;" not in html and "[]" not in html

@@ -1,5 +1,6 @@
 """The audit log as people read it: summaries in the reader's language, field changes with labels, old → new,
 names instead of ids and codes, and every time in the chain's zone."""
+import ast
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,8 +104,12 @@ class ChangeReader:
 
     def value(self, entity: str, name: str, value) -> str:
         """One stored value as the reader knows it."""
-        if value is None or value == "":
+        if value is None or value == "" or value == [] or value == {}:
             return ""
+        if isinstance(value, str) and value[:1] in "[{" and value[-1:] in "]}":
+            value = _literal(value)  # older entries kept lists and mappings as Python's text of them
+            if value in ([], {}):
+                return ""
         if isinstance(value, bool):
             return _("yes") if value else _("no")
         if isinstance(value, list):
@@ -139,6 +144,15 @@ class ChangeReader:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo("UTC"))
         return format_datetime(moment.astimezone(self.zone).replace(tzinfo=None), "yyyy-MM-dd HH:mm", rebase=False)
+
+
+def _literal(text: str):
+    """['12:00', '18:00'] or {'short_video': 7} as the list or mapping it was; other text as it is."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return value if isinstance(value, (list, dict)) else text
 
 
 def _collect_ids(changes, ids: dict) -> None:

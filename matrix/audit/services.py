@@ -55,10 +55,15 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
 
 
 def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: lists and mappings stay lists and mappings (the log lists their items)."""
     if value is None or isinstance(value, (int, float, str, bool)):
         return value
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
     return str(value.value if hasattr(value, "value") else value)
 
 
