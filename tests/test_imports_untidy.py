@@ -82,3 +82,15 @@ def test_imported_coordinates_say_so(app, make_user):
     apply_import(preview_csv("stores", [STORE_HEADER, WEST_LAKE]), make_user(Role.OPERATOR))
     store = db.session.scalar(select(Store))
     assert store.geocode_status == GeocodeStatus.IMPORTED
+
+
+def test_lead_and_session_sheets_say_their_title_was_skipped(app, make_user):
+    from matrix.leads.lead_import import preview_lead_import
+    from matrix.live.session_import import preview_session_import
+
+    leads = preview_lead_import(read_table(csv_bytes([["线索导出"], ["手机号", "城市"], ["13800138000", "杭州"]]), "l.csv"))
+    assert leads.ok and "线索导出" in leads.notes[0]
+    sessions = preview_session_import(read_table(csv_bytes([["直播排期"], ["平台", "账号", "日期", "开始时间", "结束时间",
+                                                                          "标题", "主播"], ["抖音", "x", "", "", "", "", ""]]),
+                                                 "s.csv"), actor=make_user(Role.OPERATOR))
+    assert "直播排期" in sessions.notes[0]

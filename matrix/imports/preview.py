@@ -84,7 +84,7 @@ def preview_import(kind: str, table: Table, mapping: dict[int, str] | None = Non
         mapping = cols.guess_mapping(kind, table.headers)
     preview = ImportPreview(kind=kind, headers=table.headers, mapping=dict(mapping), encoding=table.encoding,
                             filename=filename, options={k: v for k, v in (options or {}).items() if v is not None},
-                            notes=title_notes(table))
+                            notes=table.notes())
     preview.problems = check_mapping(kind, table.headers, preview.mapping)
     if preview.problems:
         return preview
@@ -104,12 +104,6 @@ def preview_import(kind: str, table: Table, mapping: dict[int, str] | None = Non
         preview.rows.append(report)
     preview.questions = planner.questions() if hasattr(planner, "questions") else {}
     return preview
-
-
-def title_notes(table: Table) -> list[str]:
-    """Say which lines above the header the reader took for a title and skipped."""
-    return [_("Line %(line)d (“%(text)s”) was read as a title above the column names and skipped.",
-              line=line, text=text[:60]) for line, text in table.titles]
 
 
 def parse_options(args) -> dict:

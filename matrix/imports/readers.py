@@ -38,6 +38,11 @@ class Table:
         if not self.lines:
             self.lines = list(range(2, len(self.rows) + 2))
 
+    def notes(self) -> list[str]:
+        """Say which lines above the header the reader took for a title and skipped."""
+        return [_("Line %(line)d (“%(text)s”) was read as a title above the column names and skipped.",
+                  line=line, text=text[:60]) for line, text in self.titles]
+
 
 def read_table(data: bytes, filename: str = "") -> Table:
     """Read CSV (UTF-8, UTF-8 with BOM, GBK/GB18030, UTF-16) or XLSX bytes into a Table."""

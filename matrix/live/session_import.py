@@ -69,6 +69,7 @@ class SessionImportPreview:
     filename: str = ""
     rows: list[SessionRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the reader did on its own (a title row skipped)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -97,7 +98,7 @@ class SessionImportPreview:
 
 def preview_session_import(table: Table, *, actor: User, filename: str = "") -> SessionImportPreview:
     """Check every row without writing anything (HQ may book any account; others only their own)."""
-    preview = SessionImportPreview(filename=filename)
+    preview = SessionImportPreview(filename=filename, notes=table.notes())
     try:
         mapping = check_table(table)
     except BadFile as e:
