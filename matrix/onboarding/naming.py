@@ -69,10 +69,12 @@ def naming_values(*, brand: str | None, store_name: str, code: str, city_code: s
 
 
 def account_name(rules: NamingRules, values: dict) -> str:
+    """The name HQ's rule gives a store's missing account (as long as an account's name may be)."""
     return render_rule(rules.account_name_rule, values)[:LIMITS["account_name_rule"]]
 
 
 def group_name(rules: NamingRules, values: dict) -> str:
+    """The name HQ's rule gives a store's next group (as long as a group's name may be)."""
     return render_rule(rules.group_name_rule, values)[:LIMITS["group_name_rule"]]
 
 
