@@ -97,25 +97,31 @@ def chain_gaps(user: User, *, city: str | None = None, store_ids: list[int] | No
     wanted = {s.id for s in stores}
     platforms = ordered_platforms(enabled_only=True)
     covered = defaultdict(set)
-    # One scan, filtered here: an IN list of 10,000 store ids costs more than reading the accounts.
-    for store_id, platform_id in db.session.execute(
-            select(Account.store_id, Account.platform_id).where(Account.scope == AccountScope.STORE,
-                                                                Account.status != AccountStatus.RETIRED)):
+    accounts = select(Account.store_id, Account.platform_id).where(Account.scope == AccountScope.STORE,
+                                                                   Account.status != AccountStatus.RETIRED)
+    for store_id, platform_id in db.session.execute(_only(accounts, Account.store_id, wanted)):
         if store_id in wanted:
             covered[store_id].add(platform_id)
     groups = defaultdict(list)
-    for row in db.session.execute(
-            select(Community.store_id, Community.id, Community.name, Community.active,
-                   Community.qr_mime.is_not(None), Community.invite_link, Community.wecom_chat_id)
-            .order_by(Community.store_id, Community.rotation_order, Community.id)):
+    communities = (select(Community.store_id, Community.id, Community.name, Community.active,
+                          Community.qr_mime.is_not(None), Community.invite_link, Community.wecom_chat_id)
+                   .order_by(Community.store_id, Community.rotation_order, Community.id))
+    for row in db.session.execute(_only(communities, Community.store_id, wanted)):
         if row[0] in wanted:
             groups[row[0]].append(Group(row[1], row[2], row[3], bool(row[4] or row[5] or row[6])))
-    handed = dict(db.session.execute(select(Handover.store_id, Handover.handed_at)).tuples().all())
+    handovers = _only(select(Handover.store_id, Handover.handed_at), Handover.store_id, wanted)
+    handed = dict(db.session.execute(handovers).tuples().all())
     for store in stores:
         store.missing = [p for p in platforms if p.id not in covered[store.id]]
         store.groups = groups[store.id]
         store.handed_at = handed.get(store.id)
     return stores
+
+
+def _only(query, column, ids: set[int]):
+    """A few stores (a manager's): ask for theirs. A chain: one scan filtered in Python, cheaper than an IN list
+    of 10,000 ids."""
+    return query.where(column.in_(ids)) if len(ids) <= 500 else query
 
 
 def progress_by_city(stores: list[StoreGaps]) -> list[CityProgress]:

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import update
 
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.brands.models import Brand
 from matrix.communities.models import Community
-from matrix.communities.services import next_rotation_order
 from matrix.communities.values import MAX_QR_BYTES, check_qr_image
 from matrix.errors import DomainError
 from matrix.extensions import db
@@ -135,26 +135,45 @@ def _stem(path: str) -> str:
     return _key(base.rsplit(".", 1)[0] if "." in base else base)
 
 
+@dataclass
+class _Group:
+    """A group as matching needs it: light rows, not whole records (a chain has tens of thousands)."""
+
+    id: int
+    store_id: int
+    name: str
+    active: bool
+    has_qr: bool
+    rotation_order: int
+
+
 class _Targets:
     """The groups and stores a file name can name, among those the user may change."""
 
     def __init__(self, user: User):
-        self.groups = list(db.session.scalars(visible_communities(user).order_by(
-            Community.store_id, Community.rotation_order, Community.id)))
-        self.stores = {_key(s.code): s for s in db.session.scalars(visible_stores(user))}
-        self.by_name: dict[str, list[Community]] = {}
-        for group in self.groups:
+        rows = db.session.execute(visible_communities(user).with_only_columns(
+            Community.id, Community.store_id, Community.name, Community.active, Community.qr_mime.is_not(None),
+            Community.rotation_order).order_by(Community.store_id, Community.rotation_order, Community.id))
+        self.by_store: dict[int, list[_Group]] = {}
+        self.by_name: dict[str, list[_Group]] = {}
+        for row in rows:
+            group = _Group(*row)
+            self.by_store.setdefault(group.store_id, []).append(group)
             self.by_name.setdefault(_key(group.name), []).append(group)
+        stores = visible_stores(user).outerjoin(Brand, Brand.id == Store.brand_id).with_only_columns(
+            Store.id, Store.code, Store.name, Brand.name.label("brand"), Store.city_code, Store.district_code)
+        self.stores = {_key(row.code): row for row in db.session.execute(stores)}
+        self.store_of = {row.id: row for row in self.stores.values()}
         self.taken: dict[int, str] = {}  # group id -> the file that set it in this upload
 
-    def rotation(self, store: Store) -> list[Community]:
-        return [g for g in self.groups if g.store_id == store.id and g.active]
+    def rotation(self, store) -> list[_Group]:
+        return [g for g in self.by_store.get(store.id, []) if g.active]
 
-    def match(self, stem: str) -> tuple[Store | None, Community | None, str | None]:
+    def match(self, stem: str) -> tuple:
         """(store, group, problem); a store without a group gets (store, None, None): a new group is made."""
         named = self.by_name.get(stem, [])
         if len(named) == 1:
-            return named[0].store, named[0], None
+            return self.store_of[named[0].store_id], named[0], None
         if len(named) > 1:
             return None, None, _("Several stores have a group of this name: name the file by store code.")
         if stem in self.stores:
@@ -162,7 +181,7 @@ class _Targets:
             groups = self.rotation(store)
             if not groups:
                 return store, None, None
-            lacking = [g for g in groups if g.qr_mime is None and g.id not in self.taken]
+            lacking = [g for g in groups if not g.has_qr and g.id not in self.taken]
             return store, (lacking or groups)[0], None
         numbered = _NUMBERED.match(stem)
         if numbered and numbered.group(1) in self.stores:
@@ -173,6 +192,10 @@ class _Targets:
             return store, None, _("Store %(code)s has %(n)d active groups, not a group %(place)d.",
                                   code=store.code, n=len(groups), place=place)
         return None, None, _("No group or store code matches this file name.")
+
+    def add(self, group: _Group) -> None:
+        self.by_store.setdefault(group.store_id, []).append(group)
+        self.by_name.setdefault(_key(group.name), []).append(group)
 
 
 @transactional
@@ -198,12 +221,12 @@ def _apply_one(qr: QrFile, targets: _Targets, rules, actor: User) -> FileResult:
     if group is not None and group.id in targets.taken:
         return FileResult(qr.name, REFUSED, _("%(file)s in this upload already set this group's QR code.",
                                               file=targets.taken[group.id]), store=store.code, group=group.name)
-    status = SAVED
+    status, before = SAVED, (_("a QR code") if group is not None and group.has_qr else None)
     if group is None:
-        group, status = _new_group(store, rules), CREATED
-        targets.groups.append(group)
-    before = f"<{len(group.qr_image)} bytes>" if group.qr_image else None
-    group.qr_image, group.qr_mime = qr.data, mime
+        group, status = _new_group(store, targets, rules), CREATED
+    # A statement, not the record: the group's old image is never loaded just to be replaced.
+    db.session.execute(update(Community).where(Community.id == group.id).values(qr_image=qr.data, qr_mime=mime))
+    group.has_qr = True
     targets.taken[group.id] = _basename(qr.name)
     audit.record(actor, "create" if status == CREATED else "update", "community", entity_id=group.id,
                  store_id=group.store_id, summary=group.name,
@@ -213,11 +236,15 @@ def _apply_one(qr: QrFile, targets: _Targets, rules, actor: User) -> FileResult:
     return FileResult(qr.name, status, str(message), store=store.code, group=group.name)
 
 
-def _new_group(store: Store, rules) -> Community:
-    n = db.session.scalar(select(func.count()).select_from(Community).where(Community.store_id == store.id)) + 1
-    values = naming_values(brand=store.brand.name if store.brand else None, store_name=store.name, code=store.code,
-                           city_code=store.city_code, district_code=store.district_code, n=n)
-    group = Community(store_id=store.id, name=group_name(rules, values), rotation_order=next_rotation_order(store.id))
-    db.session.add(group)
+def _new_group(store, targets: _Targets, rules) -> _Group:
+    """A group for a store that has none, named by HQ's rule, last in its rotation."""
+    groups = targets.by_store.get(store.id, [])
+    values = naming_values(brand=store.brand, store_name=store.name, code=store.code, city_code=store.city_code,
+                           district_code=store.district_code, n=len(groups) + 1)
+    order = max((g.rotation_order for g in groups), default=0) + 1
+    row = Community(store_id=store.id, name=group_name(rules, values), rotation_order=order)
+    db.session.add(row)
     db.session.flush()
+    group = _Group(row.id, store.id, row.name, True, False, order)
+    targets.add(group)
     return group
