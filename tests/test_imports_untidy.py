@@ -94,3 +94,20 @@ def test_lead_and_session_sheets_say_their_title_was_skipped(app, make_user):
                                                                           "标题", "主播"], ["抖音", "x", "", "", "", "", ""]]),
                                                  "s.csv"), actor=make_user(Role.OPERATOR))
     assert "直播排期" in sessions.notes[0]
+
+
+def test_answering_the_brand_question_through_the_pages(app, client, make_user):
+    from browser import Browser
+
+    first, second = brands("林氏家居", "林氏木业")
+    user = make_user(Role.OPERATOR)
+    browser = Browser(client)
+    login = browser.open("/login")
+    browser.submit(login.form(having="username"), {"username": user.username, "password": "correct-horse-battery"})
+    page = browser.open("/imports/")
+    preview = browser.submit(page.form(action="/imports/", having="file"), {"kind": "stores"},
+                             files={"file": (io.BytesIO(csv_bytes([STORE_HEADER, WEST_LAKE, BINJIANG])), "s.csv")})
+    answered = browser.submit(preview.form(having="brand"), {"brand": str(second.id)})
+    done = browser.submit(answered.form(action="/confirm"))
+    assert done.status == 200 and "flash-success" in done.html
+    assert {s.brand_id for s in db.session.scalars(select(Store))} == {second.id}
