@@ -46,6 +46,7 @@ def hand_over(store_ids: list[int], *, actor: User, note: str = "") -> int:
     return len(stores)
 
 
+@transactional
 def add_store_account(store: Store, *, platform: Platform, handle: str, profile_url: str, display_name: str,
                       actor: User) -> Account:
     """A manager (or HQ) records the store's account on a platform it lacks; one commit, audited."""
@@ -54,6 +55,7 @@ def add_store_account(store: Store, *, platform: Platform, handle: str, profile_
     return create_account(clean_account(raw), actor=actor)
 
 
+@transactional
 def fill_store_group(store: Store, *, name: str, invite_link: str, qr_image: bytes | None, actor: User,
                      group: Community | None = None) -> Community:
     """Record the store's new group, or the QR code and link of one customers cannot join yet; one commit."""
