@@ -47,6 +47,7 @@ VIEW_MODULES = (
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
     "joins.views", "joins.callback_views", "notifications.channel_views", "broadcasts.views",
     "storefront.views", "storefront.public_views",
+    "onboarding.hq_views", "onboarding.qr_views", "onboarding.store_views",
 )
 
 

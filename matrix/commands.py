@@ -112,6 +112,7 @@ def worker_command(once, interval, limit):
 @click.option("--week", required=True, help="ISO week such as 2026-W48.")
 def plan_week_command(campaign_id, week):
     """Generate (or regenerate) one week of a campaign for every in-scope store account."""
+    from matrix.chain import chain_zone
     from matrix.content.generation import generate_week
     from matrix.content.models import Campaign
     from matrix.errors import DomainError
@@ -122,7 +123,7 @@ def plan_week_command(campaign_id, week):
     if campaign is None:
         raise click.ClickException(f"No campaign {campaign_id}.")
     try:
-        report = generate_week(campaign, iso_week(week), actor=None)
+        report = generate_week(campaign, iso_week(week), actor=None, zone=chain_zone())
     except (DomainError, WeekError) as e:
         raise click.ClickException(getattr(e, "message", str(e))) from None
     click.echo(report.summary())
@@ -132,7 +133,6 @@ def plan_week_command(campaign_id, week):
 
 def register(app: Flask) -> None:
     from matrix.joins.commands import joins_cli
-
     from matrix.ops.check import check_command
 
     app.cli.add_command(check_command)

@@ -18,6 +18,7 @@ from matrix.extensions import db
 from matrix.leads.models import LeadSource, SourceKind
 from matrix.leads.phones import encrypt_text
 from matrix.live.demo import add_demo_sessions
+from matrix.onboarding.demo import hand_demo_gaps_to_managers
 from matrix.storefront.demo import add_storefront_demo
 from matrix.stores.models import Store, StoreStatus, store_managers
 
@@ -83,6 +84,7 @@ def build_demo(rng_seed: int = 2026, stores: int = 300) -> ChainSummary | None:
     open_ids = [ids[s["code"]] for s in sorted(rows, key=lambda s: s["city_code"] != rows[0]["city_code"])
                 if s["status"] == StoreStatus.OPEN]
     summary.users = _demo_users(open_ids, {v: k for k, v in ids.items()})
+    hand_demo_gaps_to_managers()  # the managers' Store setup lists show what their stores still lack
     add_demo_sessions(rng)  # needs an HQ user: after the users
     add_storefront_demo(rng)  # store pages: settings, opening hours, counts, a few page leads
     summary.lead_source = _demo_lead_source()

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from matrix.choices import Choices, normalise_choice
 
 
 class CoordSystem(enum.StrEnum):
@@ -34,6 +35,10 @@ COORD_SYSTEM_ALIASES = {
     "百度": CoordSystem.BD09,
 }
 
+# What a 坐标系 column may hold: the UI's words in both languages, the codes and the words above.
+COORD_SYSTEM_CHOICES = Choices({s.value: s for s in CoordSystem}, labels=COORD_SYSTEM_LABELS,
+                               aliases=COORD_SYSTEM_ALIASES)
+
 # Mainland China, Hainan and the South China Sea islands; a rough box, but it catches
 # the usual mistakes (swapped columns, a missing minus sign, zeros, a point abroad).
 CHINA_LON = (73.4, 135.1)
@@ -57,11 +62,12 @@ class Point:
 def parse_system(value: str | None, default: CoordSystem = CoordSystem.GCJ02) -> CoordSystem:
     if value is None or not str(value).strip():
         return default
-    key = str(value).strip().lower().replace(" ", "")
-    if key in COORD_SYSTEM_ALIASES:
-        return COORD_SYSTEM_ALIASES[key]
-    for alias, system in COORD_SYSTEM_ALIASES.items():
-        if alias in key:
+    found = COORD_SYSTEM_CHOICES.find(value)
+    if found is not None:
+        return found
+    key = normalise_choice(value)
+    for alias, system in COORD_SYSTEM_ALIASES.items():  # "高德坐标", "百度地图": a known word inside
+        if normalise_choice(alias) in key:
             return system
     raise CoordinateError(_l("Unknown coordinate system “%(value)s”: use WGS-84, GCJ-02 or BD-09.", value=value))
 

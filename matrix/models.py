@@ -59,6 +59,7 @@ def import_all_models() -> None:
     from matrix.leads import models as _leads  # noqa: F401
     from matrix.live import models as _live  # noqa: F401
     from matrix.notifications import models as _notifications  # noqa: F401
+    from matrix.onboarding import models as _onboarding  # noqa: F401
     from matrix.plans import models as _plans  # noqa: F401
     from matrix.regions import models as _regions  # noqa: F401
     from matrix.storefront import models as _storefront  # noqa: F401

@@ -11,6 +11,7 @@ from matrix.auth.forms import LanguageForm
 from matrix.auth.labels import ROLE_LABELS
 from matrix.auth.models import Role
 from matrix.communities.labels import KIND_LABELS
+from matrix.onboarding.setup import chain_counts
 from matrix.stores.labels import GEOCODE_LABELS, STORE_STATUS_LABELS
 
 # (endpoint, label, roles allowed); the navigation shows only what the role may use.
@@ -32,6 +33,8 @@ NAVIGATION = [
     ("channels.index", _l("Staff channels"), (Role.ADMIN, Role.OPERATOR)),
     ("joins.index", _l("WeCom join codes"), (Role.ADMIN, Role.OPERATOR)),
     ("storefront_hq.index", _l("Store pages"), (Role.ADMIN, Role.OPERATOR)),
+    ("onboarding.index", _l("Setup"), (Role.ADMIN, Role.OPERATOR)),
+    ("onboarding.mine", _l("Store setup"), (Role.STORE_MANAGER,)),
 ]
 
 def nav_items() -> list[tuple[str, str, bool]]:
@@ -75,6 +78,8 @@ def register(app: Flask) -> None:
         # formdata=None: the page never reads the request's form, so the 413 page of an oversized
         # upload does not read it again and raise 413 inside its own handler.
         return {"nav_items": nav_items, "language_form": lambda: LanguageForm(formdata=None), "url_with": url_with,
+                # What exists at all in the user's scope: an empty list says what to do first (asked once, then).
+                "chain_counts": lambda: chain_counts(current_user),
                 "STORE_STATUS_LABELS": STORE_STATUS_LABELS, "ACCOUNT_STATUS_LABELS": ACCOUNT_STATUS_LABELS,
                 "ROLE_LABELS": ROLE_LABELS, "SCOPE_LABELS": SCOPE_LABELS, "KIND_LABELS": KIND_LABELS,
                 "GEOCODE_LABELS": GEOCODE_LABELS, "current_locale": lambda: str(get_locale())}

@@ -2,6 +2,8 @@
 from datetime import datetime, timezone
 
 import pytest
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from sqlalchemy import select
 
 from matrix.audit import services as audit
@@ -146,3 +148,69 @@ def test_pages_and_entry_detail(app, client, operator):
     assert detail.status_code == 200
     assert "a0" in detail.get_data(as_text=True) and "b0" in detail.get_data(as_text=True)
     assert client.get("/audit/999999").status_code == 404
+
+
+def test_changes_read_as_labelled_old_and_new_values_in_chinese_text(client, operator, make_store):
+    store = make_store(code="HZ-001", name="西湖店")
+    add_entry(operator, "update", "store", entity_id=store.id, store_id=store.id, summary="HZ-001",
+              changes={"name": ["西湖店", "西湖旗舰店"], "status": ["open", "closed_temporarily"],
+                       "city_code": ["330100", "310100"], "geocode_status": ["manual", "imported"]})
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "西湖旗舰店" in html and "\\u" not in html  # Chinese text as text, never \\u escapes
+    assert "<th>Name</th>" in html and "<th>Status</th>" in html and "<th>name</th>" not in html
+    assert "Closed temporarily" in html and "closed_temporarily" not in html
+    assert "上海市" in html and "310100" not in html
+    assert "From the imported sheet" in html
+
+
+def test_snapshots_before_and_after_show_only_what_changed(client, operator):
+    add_entry(operator, "update", "live_session", summary="直播",
+              changes={"before": {"title": "冬季新品", "starts_at": "2026-11-28 11:00:00+00:00", "anchor": "李娜"},
+                       "after": {"title": "冬季新品直播", "starts_at": "2026-11-28 12:00:00+00:00", "anchor": "李娜"},
+                       "trailers": {"added": 2, "moved": 1}})
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "2026-11-28 19:00" in html and "2026-11-28 20:00" in html  # UTC stored, the chain's zone shown
+    assert "+00:00" not in html and "{&#34;" not in html and '{"' not in html
+    assert "李娜" not in html  # unchanged fields are not listed
+    assert "<th>Trailers</th>" in html and "<th>Added</th>" in html
+
+
+def test_summaries_are_in_the_readers_language(app, client, operator, monkeypatch):
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "zh")  # a Chinese chain
+    entry = audit.record(operator, "export", "lead", summary=_l("%(n)d leads exported.", n=3))
+    db.session.commit()
+    assert entry.message == "%(n)d leads exported." and entry.params == {"n": 3}
+    assert entry.summary == "已导出 3 条线索。"  # stored in the chain's language
+    operator.locale = "en"
+    db.session.commit()
+    assert "3 leads exported." in client.get("/audit/").get_data(as_text=True)  # this reader reads English
+    operator.locale = "zh"
+    db.session.commit()
+    refresh()  # the tests' requests share one app context, where Flask-Babel keeps the locale it chose
+    assert "已导出 3 条线索。" in client.get("/audit/").get_data(as_text=True)
+
+
+def test_older_entries_without_a_message_still_show_their_text(client, operator):
+    add_entry(operator, "generate", "campaign", summary="2026-W48: 3 added")
+    assert "2026-W48: 3 added" in client.get("/audit/").get_data(as_text=True)
+
+
+def test_a_summary_may_hold_another_translatable_text(app, operator):
+    from matrix.audit.reading import summary_text
+    from matrix.live.trailer_report import TrailerReport
+
+    trailers = TrailerReport(added=4).summary_message()
+    entry = audit.record(operator, "import", "live_session",
+                         summary=_l("%(n)d live sessions scheduled. %(trailers)s", n=2, trailers=trailers))
+    db.session.commit()
+    assert entry.params["trailers"]["msgid"].startswith("Trailers:")
+    assert summary_text(entry) == "2 live sessions scheduled. Trailers: 4 added, 0 moved, 0 cancelled, 0 flagged."
+
+
+def test_lists_and_mappings_read_as_items_old_entries_too(client, operator):
+    add_entry(operator, "create", "campaign", summary="冬季",
+              changes={"cadence": "{'short_video': 7}", "slots": "['12:00', '18:00']", "scope_values": "[]"})
+    add_entry(operator, "create", "campaign", summary="春季", changes={"cadence": {"image_post": 2}, "slots": ["09:00"]})
+    html = client.get("/audit/").get_data(as_text=True)
+    assert "Short video: 7" in html and "12:00, 18:00" in html and "<th>Image post</th>" in html and "09:00" in html
+    assert "{&#39;" not in html and "[&#39;" not in html and "[]" not in html

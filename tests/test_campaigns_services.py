@@ -1,5 +1,5 @@
 """Campaign and template services: validation, audit, delete, reorder, store tags."""
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -7,10 +7,10 @@ from sqlalchemy import select
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
 from matrix.campaigns import services
-from matrix.errors import DomainError
-from matrix.extensions import db
 from matrix.content.generation import generate_week
 from matrix.content.models import Campaign, ContentItem, ContentTemplate, ItemStatus, StoreScope
+from matrix.errors import DomainError
+from matrix.extensions import db
 
 RAW = {"name": "国庆焕新", "starts_on": date(2026, 11, 1), "ends_on": date(2026, 11, 30), "store_scope": "all",
        "cadence": {"short_video": 5, "image_post": 1}, "slots": "20:30，12:00 18:00"}
@@ -97,7 +97,7 @@ def test_delete_campaign_keeps_items_stores_worked_on(hq, make_store, make_accou
     make_account(store, "douyin")
     c = services.create_campaign(actor=hq, **{**RAW, "cadence": {"short_video": 7}})
     services.add_template(c, actor=hq, kind="short_video", topic="T", caption="{{ store_name }}")
-    generate_week(c, date(2026, 11, 23), actor=hq)
+    generate_week(c, date(2026, 11, 23), actor=hq, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
     kept = db.session.scalars(select(ContentItem)).first()
     kept.status = ItemStatus.PUBLISHED
     db.session.commit()

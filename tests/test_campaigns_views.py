@@ -1,5 +1,6 @@
 """Campaign screens: HQ only, forms with 422 on errors, preview with line errors, generating a week."""
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -7,8 +8,9 @@ from sqlalchemy import func, select
 
 from matrix.auth.models import Role
 from matrix.campaigns import services
-from matrix.extensions import db
 from matrix.content.models import Campaign, ContentItem, ContentTemplate
+from matrix.extensions import db
+from matrix.weeks import week_string
 
 FORM = {"name": "双十二", "starts_on": "2026-11-01", "ends_on": "2026-12-31", "store_scope": "all",
         "short_video": "5", "image_post": "2", "live": "0", "trailer": "0", "slots": "12:00, 18:00, 20:30",
@@ -25,7 +27,8 @@ def hq(make_user, login):
 @pytest.fixture
 def campaign(app, make_user):
     admin = make_user(Role.ADMIN)
-    c = services.create_campaign(actor=admin, name="双十二", starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31),
+    c = services.create_campaign(actor=admin, name="双十二", starts_on=date.today() - timedelta(days=60),
+                                 ends_on=date.today() + timedelta(days=400),
                                  store_scope="all", cadence={"short_video": 7}, slots="12:00, 18:00")
     services.add_template(c, actor=admin, kind="short_video", topic="上新", caption="{{ store_name }}上新啦",
                           script="镜头1\n镜头2 {{ district }}")
@@ -129,21 +132,28 @@ def test_preview_shows_errors_next_to_their_line(hq, client, make_store, campaig
     assert client.get(f"/campaigns/{campaign.id}/preview?store=NOPE").status_code == 200
 
 
-def test_preview_without_store_uses_example_values(hq, client, campaign):
-    assert "栖木家居·杭州西湖店上新啦" in client.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+def test_preview_and_help_never_show_another_chains_names(hq, client, campaign, make_store):
+    html = client.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    assert "The store&#39;s name上新啦" in html and "栖木" not in html  # no store yet: placeholders
+    make_store(code="NJ-001", name="南京新街口店", city="南京", district="玄武区")
+    html = client.get(f"/campaigns/{campaign.id}/preview").get_data(as_text=True)
+    assert "南京新街口店上新啦" in html and "栖木" not in html
+    help_box = client.get(f"/campaigns/{campaign.id}/templates/new").get_data(as_text=True)
+    assert "南京新街口店" in help_box and "栖木" not in help_box
 
 
 def test_generate_from_the_campaign_page(hq, client, post, make_store, make_account, campaign):
     for _ in range(2):
         make_account(make_store(), "douyin")
-    page = client.get(f"/campaigns/{campaign.id}?week=2026-W48").get_data(as_text=True)
-    assert '<option selected value="2026-W48">' in page
-    response = post(f"/campaigns/{campaign.id}/generate", {"week": "2026-W48"})
-    assert response.status_code == 302 and "week=2026-W48" in response.headers["Location"]
+    week = week_string(date.today() + timedelta(days=7))  # a whole week ahead: every slot is planned
+    page = client.get(f"/campaigns/{campaign.id}?week={week}").get_data(as_text=True)
+    assert f'<option selected value="{week}">' in page
+    response = post(f"/campaigns/{campaign.id}/generate", {"week": week})
+    assert response.status_code == 302 and f"week={week}" in response.headers["Location"]
     assert db.session.scalar(select(func.count()).select_from(ContentItem)) == 14
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "2026-W48" in html and "14" in html
-    again = post(f"/campaigns/{campaign.id}/generate", {"week": "2026-W48"})
+    assert week in html and "14" in html
+    again = post(f"/campaigns/{campaign.id}/generate", {"week": week})
     assert again.status_code == 302
     assert db.session.scalar(select(func.count()).select_from(ContentItem)) == 14
 
@@ -172,3 +182,34 @@ def test_tags_page(hq, client, post, make_store):
 def test_index_lists_campaigns(hq, client, campaign):
     html = client.get("/campaigns/").get_data(as_text=True)
     assert "双十二" in html and f"/campaigns/{campaign.id}" in html
+
+
+def test_the_campaign_form_offers_the_chains_cities(hq, client, post, make_store):
+    make_store(code="HZ-1", city="杭州")
+    make_store(code="SH-1", city="上海", district="徐汇区")
+    html = client.get("/campaigns/new").get_data(as_text=True)
+    offered = set(re.findall(r'name="cities"[^>]*value="(\d{6})"', html))
+    assert offered == {"330100", "310100"}, offered  # not the 370 cities of China
+    response = post("/campaigns/new", {**FORM, "store_scope": "city", "cities": ["330100"], "short_video": "1",
+                                       "image_post": "0"})
+    assert response.status_code == 302
+    campaign = db.session.scalar(select(Campaign).order_by(Campaign.id.desc()))
+    assert campaign.scope_values == ["330100"]
+    edit = client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True)
+    assert re.search(r'checked[^>]*value="330100"|value="330100"[^>]*checked', edit)
+
+
+def test_spacing_clashes_are_named_and_fixed_from_the_campaign_page(hq, client, post, make_store, make_account,
+                                                                    campaign):
+    for code in ("HZ-1", "HZ-2", "HZ-3"):
+        make_account(make_store(code=code), "douyin")  # one template, two slots, three stores: clashes
+    week = week_string(date.today() + timedelta(days=7))
+    post(f"/campaigns/{campaign.id}/generate", {"week": week})
+    html = client.get(f"/campaigns/{campaign.id}?week={week}").get_data(as_text=True)
+    assert 'id="clashes"' in html and "HZ-1" in html and "HZ-3" in html and "上新" in html
+    assert client.post(f"/campaigns/{campaign.id}/spacing", data={"week": week}).status_code == 400  # no CSRF
+    response = post(f"/campaigns/{campaign.id}/spacing", {"week": week})
+    assert response.status_code == 302 and f"week={week}" in response.headers["Location"]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    # Two slots a day, one template and three stores: no slot is free, and the page says so, naming the store.
+    assert "0 stores moved to a free slot" in page and "HZ-3" in page and "no free slot this week" in page

@@ -37,7 +37,7 @@ def test_new_stores_from_gbk_csv_with_chinese_headers(app, make_user):
     assert store.city_code == "330100" and store.district.name == "西湖区"
     # GCJ-02 in the sheet, WGS-84 in the database: a few hundred metres apart.
     assert 0.003 < abs(store.lon - 120.1551) + abs(store.lat - 30.2741) < 0.01
-    assert store.geocode_status == GeocodeStatus.MANUAL and store.phone == "0571-88880001"
+    assert store.geocode_status == GeocodeStatus.IMPORTED and store.phone == "0571-88880001"
     assert db.session.scalar(select(Store).where(Store.code == "HZ-002")).status == StoreStatus.PLANNED
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "import"))
     assert entry.entity == "store" and entry.changes["new"] == 2 and entry.changes["file"] == "stores.csv"
@@ -152,7 +152,7 @@ def test_geocoding_on_confirm_only_for_rows_without_coordinates(app, make_user):
     assert fake.asked == ["杭州市西湖区文二路 5 号"]  # asked once: after a provider failure it is not asked again
     stores = {s.code: s for s in db.session.scalars(select(Store))}
     assert len(stores) == 3
-    assert stores["HZ-001"].geocode_status == GeocodeStatus.MANUAL
+    assert stores["HZ-001"].geocode_status == GeocodeStatus.IMPORTED
     assert stores["HZ-003"].geocode_status == GeocodeStatus.FAILED and stores["HZ-003"].lon is None
     assert stores["HZ-004"].geocode_status == GeocodeStatus.FAILED
 

@@ -106,9 +106,17 @@ def test_preview_renders_the_example_values_and_saves_nothing(client, post, hq):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "直播预告：冬季新品直播" in html  # topic with the example title
-    assert "#杭州市直播" in html
+    assert "#City直播" in html  # no store yet: a placeholder saying what the variable holds
     assert "Line 3" in html and "Unknown variable “lipsum”" in html
     assert rules() == []
+
+
+def test_examples_are_the_chains_own_first_store(client, post, hq, make_store, make_account):
+    make_account(make_store(code="NJ-001", name="南京新街口店", city="南京", district="玄武区"), handle="nj_xjk")
+    html = post("/live/rules/new", rule_form(action="preview", caption="{{ host_account }} {{ store_name }}")
+                ).get_data(as_text=True)
+    assert "@nj_xjk 南京新街口店" in html and "#南京市直播" in html
+    assert "栖木" not in html and "qimu" not in html  # never the demo chain's names
 
 
 def test_default_switching_keeps_exactly_one_default(client, post, hq):

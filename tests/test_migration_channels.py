@@ -2,8 +2,10 @@
 unconfirmed robot, and the held alerts go out once each when the staff channel is confirmed."""
 import os
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from robot_server import RobotStandIn, webhook
 from sqlalchemy import create_engine, select, text
@@ -20,7 +22,9 @@ from matrix.notifications.targets import HELD_REASON
 from matrix.notifications.wecom import RobotClient
 from matrix.stores.models import Store
 
-BEFORE, AFTER = "4c49ee09ab97", "0c806d2f1e92"
+AFTER = "0c806d2f1e92"  # the channels migration
+# The revision it follows, read from the chain: later branches' migrations may have moved it.
+BEFORE = ScriptDirectory(str(Path(__file__).resolve().parent.parent / "migrations")).get_revision(AFTER).down_revision
 NOW = datetime(2026, 12, 1, 2, 0)  # naive UTC, as the columns store it
 SCHEMA = "channels_upgrade"
 
@@ -79,7 +83,7 @@ def _seed() -> dict:
 
 def test_the_upgrade_moves_old_robots_safely(old_database):
     _seed()
-    upgrade(revision=AFTER)
+    upgrade()  # to the head: the app's models write to every later column too
     db.session.remove()
     [candidate] = db.session.scalars(select(StaffChannel)).all()
     assert (candidate.store_id, candidate.robot_webhook_url, candidate.source_community_id) == (

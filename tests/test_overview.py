@@ -128,7 +128,8 @@ def test_store_manager_sees_only_own_stores(client, make_user, login, make_store
     assert [c.open_stores for c in page.cities] == [1]
 
 
-def test_brand_strip_for_hq(client, operator, make_account):
+def test_brand_strip_for_hq(client, operator, make_account, make_store):
+    make_store()  # a chain without stores starts on the setup list instead
     make_account(None, "douyin", display_name="品牌官方号", followers=250000)
     html = client.get("/").get_data(as_text=True)
     assert "品牌官方号" in html and "brand-strip" in html

@@ -2,10 +2,13 @@
 import re
 from urllib.parse import urlsplit
 
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
 from matrix.accounts.models import AccountScope, AccountStatus, Platform
+from matrix.choices import Choices
 from matrix.cleaning import CleanedValues
 from matrix.errors import DomainError
 from matrix.extensions import db
@@ -22,6 +25,9 @@ SCOPE_WORDS = {"brand": AccountScope.BRAND, "品牌主号": AccountScope.BRAND, 
                "主号": AccountScope.BRAND, "官方号": AccountScope.BRAND, "官号": AccountScope.BRAND,
                "store": AccountScope.STORE, "门店号": AccountScope.STORE, "矩阵号": AccountScope.STORE,
                "门店": AccountScope.STORE}
+# What the status and type columns may hold: the UI's words in both languages, the codes, the words above.
+STATUS_CHOICES = Choices({s.value: s for s in AccountStatus}, labels=ACCOUNT_STATUS_LABELS, aliases=STATUS_WORDS)
+SCOPE_CHOICES = Choices({s.value: s for s in AccountScope}, labels=SCOPE_LABELS, aliases=SCOPE_WORDS)
 HANDLE_PATTERN = re.compile(r"^[\w.\-@]{1,80}$")
 
 
@@ -29,36 +35,44 @@ class AccountValues(CleanedValues):
     """Clean values, errors and warnings keyed by field."""
 
 
-def find_platform(text) -> Platform:
-    """A platform by code, Chinese or English name (抖音, douyin, Douyin)."""
+def platform_choices() -> Choices:
+    """Every platform by its code and both its names (抖音, Douyin, douyin), as sheets and forms write them."""
+    platforms = db.session.scalars(select(Platform).order_by(Platform.sort_order, Platform.id))
+    words = {}
+    for platform in platforms:
+        words.update({platform.code: platform, platform.name_zh: platform, platform.name_en: platform})
+    return Choices({}, aliases=words, strict=False)  # names are HQ's data: the first platform keeps a shared one
+
+
+def find_platform(text, choices: Choices | None = None) -> Platform:
+    """A platform by code, Chinese or English name (抖音, douyin, Douyin); `choices` saves the query per row."""
     if isinstance(text, Platform):
         return text
-    key = str(text or "").strip()
-    if not key:
+    if not str(text or "").strip():
         raise DomainError(_("The platform is required."))
-    for platform in db.session.scalars(select(Platform)):
-        if key.lower() in (platform.code.lower(), platform.name_en.lower()) or key == platform.name_zh:
-            return platform
-    raise DomainError(_("Unknown platform “%(value)s”.", value=text))
+    found = (choices or platform_choices()).find(text)
+    if found is None:
+        raise DomainError(_("Unknown platform “%(value)s”.", value=text))
+    return found
 
 
 def parse_status(text) -> AccountStatus:
     if isinstance(text, AccountStatus):
         return text
-    key = str(text or "").strip().lower()
-    if not key:
+    if not str(text or "").strip():
         return AccountStatus.INCUBATING
-    if key in STATUS_WORDS:
-        return STATUS_WORDS[key]
+    found = STATUS_CHOICES.find(text)
+    if found is not None:
+        return found
     raise DomainError(_("Unknown account status “%(value)s”: use incubating, active, restricted, banned or retired.", value=text))
 
 
 def parse_scope(text) -> AccountScope:
     if isinstance(text, AccountScope):
         return text
-    key = str(text or "").strip().lower()
-    if key in SCOPE_WORDS:
-        return SCOPE_WORDS[key]
+    found = SCOPE_CHOICES.find(text)
+    if found is not None:
+        return found
     raise DomainError(_("Unknown account scope “%(value)s”: use brand or store (品牌主号, 门店号).", value=text))
 
 

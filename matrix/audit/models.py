@@ -17,7 +17,10 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(40), index=True)
     entity_id: Mapped[int | None] = mapped_column(index=True)
     store_id: Mapped[int | None] = mapped_column(index=True)
-    summary: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")  # in the chain's language; the log shows `message`
+    # A translatable summary: its message id and parameters, so each reader gets it in their own language.
+    message: Mapped[str | None] = mapped_column(String(300))
+    params: Mapped[dict | None] = mapped_column(JSON)
     changes: Mapped[dict | None] = mapped_column(JSON)
 
     actor: Mapped["User | None"] = relationship()  # noqa: F821

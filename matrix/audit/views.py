@@ -10,18 +10,28 @@ from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
+from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
 from matrix.accounts.models import Account, Platform
 from matrix.audit.labels import ACTION_LABELS, ENTITY_LABELS
 from matrix.audit.models import AuditEntry
+from matrix.audit.reading import ChangeReader, summary_text
+from matrix.auth.labels import ROLE_LABELS
 from matrix.auth.models import Role, User
 from matrix.brands.models import Brand
+from matrix.campaigns.forms import SCOPE_CHOICES
 from matrix.chain import chain_zone
+from matrix.communities.labels import KIND_LABELS
 from matrix.communities.models import Community
 from matrix.content.models import Campaign, ContentItem
 from matrix.extensions import db
 from matrix.leads.models import Lead, LeadSource
+from matrix.leads.services import RULE_LABELS
+from matrix.leads.services import STATUS_LABELS as LEAD_STATUS_LABELS
+from matrix.live.forms import SESSION_STATUS_LABELS
 from matrix.live.models import LiveSession
 from matrix.permissions import hq_required
+from matrix.plans.labels import APPROVAL_LABELS, CONTENT_KIND_LABELS, ITEM_STATUS_LABELS, SOURCE_LABELS
+from matrix.stores.labels import GEOCODE_LABELS, STORE_STATUS_LABELS
 from matrix.stores.models import Store
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -133,9 +143,22 @@ def store_codes(entries: list[AuditEntry]) -> dict[int, str]:
     return dict(db.session.execute(select(Store.id, Store.code).where(Store.id.in_(ids))).all())
 
 
-def _page_context(entries: list[AuditEntry]) -> dict:
+def value_labels() -> dict:
+    """(entity, field) or field -> {stored value: label}: how the log names codes it recorded."""
+    return {("store", "status"): STORE_STATUS_LABELS, ("account", "status"): ACCOUNT_STATUS_LABELS,
+            ("content_item", "status"): ITEM_STATUS_LABELS, ("live_session", "status"): SESSION_STATUS_LABELS,
+            ("lead", "status"): LEAD_STATUS_LABELS, ("community", "kind"): KIND_LABELS,
+            ("content_item", "kind"): CONTENT_KIND_LABELS, ("content_template", "kind"): CONTENT_KIND_LABELS,
+            "scope": SCOPE_LABELS, "geocode_status": GEOCODE_LABELS, "role": ROLE_LABELS,
+            "approval": APPROVAL_LABELS, "source": SOURCE_LABELS, "routing_rule": RULE_LABELS,
+            "store_scope": dict(SCOPE_CHOICES)}
+
+
+def _page_context(entries: list[AuditEntry], *, full: bool = False) -> dict:
+    reader = ChangeReader(entries, zone=chain_zone(), value_labels=value_labels(), full=full)
     return {"links": entity_links(entries), "store_codes": store_codes(entries),
-            "action_labels": ACTION_LABELS, "entity_labels": ENTITY_LABELS}
+            "action_labels": ACTION_LABELS, "entity_labels": ENTITY_LABELS, "change_rows": reader.rows,
+            "summary_text": summary_text}
 
 
 @bp.get("/")
@@ -155,4 +178,4 @@ def index():
 def entry(entry_id: int):
     """One audit entry with all its field changes."""
     found = db.get_or_404(AuditEntry, entry_id)
-    return render_template("audit/entry.html", entry=found, **_page_context([found]))
+    return render_template("audit/entry.html", entry=found, **_page_context([found], full=True))

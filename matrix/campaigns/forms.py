@@ -1,15 +1,16 @@
 """Forms of the campaign screens. Checking the values is campaigns.values' job (via the services)."""
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import (BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import BooleanField, DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from matrix.accounts.platforms import ordered_platforms
-from matrix.extensions import db
 from matrix.content.models import DEFAULT_SLOTS, Campaign, ContentKind, StoreScope
+from matrix.extensions import db
 from matrix.plans.labels import CONTENT_KIND_LABELS
 from matrix.regions import services as regions
 from matrix.stores.models import Store
@@ -34,7 +35,7 @@ class CampaignForm(FlaskForm):
     starts_on = DateField(_l("First day"), validators=[InputRequired()])
     ends_on = DateField(_l("Last day"), validators=[InputRequired()])
     store_scope = SelectField(_l("Stores"), choices=SCOPE_CHOICES, default=StoreScope.ALL.value)
-    cities = SelectMultipleField(_l("Cities"), validate_choice=False, render_kw={"size": 8})
+    cities = MultiCheckboxField(_l("Cities"), validate_choice=False)
     store_codes = TextAreaField(_l("Store codes"), render_kw={"rows": 3})
     tags = StringField(_l("Store tags"), validators=[Length(max=500)])
     platform_ids = MultiCheckboxField(_l("Platforms"), coerce=int, validate_choice=False)
@@ -48,8 +49,12 @@ class CampaignForm(FlaskForm):
     requires_approval = BooleanField(_l("Items stores add need HQ approval"))
     active = BooleanField(_l("Active"), default=True)
 
-    def fill_choices(self) -> None:
-        self.cities.choices = regions.cities()
+    def fill_choices(self, campaign: Campaign | None = None) -> None:
+        """The chain's own cities (those with stores), and any city the campaign already names."""
+        kept = list(campaign.scope_values or []) if campaign and campaign.store_scope == StoreScope.CITY else []
+        codes = set(db.session.scalars(select(Store.city_code).where(Store.archived_at.is_(None)).distinct()))
+        self.cities.choices = sorted(((code, regions.region_name(code)) for code in codes | set(kept)),
+                                     key=lambda choice: choice[0])
         locale = str(get_locale())
         self.platform_ids.choices = [(p.id, p.label(locale) if p.enabled else _("%(name)s (disabled)",
                                                                                  name=p.label(locale)))

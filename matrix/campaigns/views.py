@@ -8,17 +8,19 @@ from matrix.audit.models import AuditEntry
 from matrix.campaigns import services
 from matrix.campaigns.forms import CampaignForm, ConfirmForm, GenerateForm, TagsForm, TemplateForm
 from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
+from matrix.chain import chain_zone
+from matrix.content import clashes, generation
+from matrix.content.models import Campaign, ContentTemplate
+from matrix.content.variables import CONTENT_ENV, example_variables, first_store, placeholder_variables, store_variables
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
+from matrix.models import utcnow
 from matrix.permissions import hq_required, visible_stores
-from matrix.content import generation
-from matrix.sandbox.engine import render_text
-from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
-from matrix.content.models import Campaign, ContentTemplate
-from matrix.weeks import WeekError, iso_week
 from matrix.plans.labels import CONTENT_KIND_LABELS
+from matrix.sandbox.engine import render_text
 from matrix.stores.models import Store
+from matrix.weeks import WeekError, current_week, iso_week
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 # The services name the cadence as a whole; the form shows its first box.
@@ -80,8 +82,9 @@ def detail(campaign_id: int):
     runs = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity == "campaign", AuditEntry.entity_id == campaign.id, AuditEntry.action == "generate")
         .order_by(AuditEntry.id.desc()).limit(5)).all()
-    return render_template("campaigns/detail.html", campaign=campaign, form=form, runs=runs,
-                           facts=campaign_facts(campaign), confirm=ConfirmForm())
+    found = clashes.week_clashes(campaign, iso_week(form.week.data))
+    return render_template("campaigns/detail.html", campaign=campaign, form=form, runs=runs, clashes=found[:50],
+                           clash_count=len(found), facts=campaign_facts(campaign), confirm=ConfirmForm())
 
 
 @bp.route("/<int:campaign_id>/edit", methods=["GET", "POST"])
@@ -90,7 +93,7 @@ def edit(campaign_id: int):
     """Change a campaign's dates, stores, platforms, cadence, slots and spacing."""
     campaign = _campaign_or_404(campaign_id)
     form = CampaignForm()
-    form.fill_choices()
+    form.fill_choices(campaign)
     if not form.is_submitted():
         form.fill_from(campaign)
     if form.validate_on_submit():
@@ -127,7 +130,7 @@ def generate(campaign_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        report = generation.generate_week(campaign, iso_week(form.week.data), actor=current_user)
+        report = generation.generate_week(campaign, iso_week(form.week.data), actor=current_user, zone=chain_zone())
     except (DomainError, WeekError) as e:
         flash(getattr(e, "message", str(e)), "error")
     else:
@@ -137,6 +140,25 @@ def generate(campaign_id: int):
         if report.skipped:
             flash(_("%(n)d items were not created because a template failed for some stores: see the report "
                     "below.", n=report.skipped), "warning")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id, week=form.week.data))
+
+
+@bp.post("/<int:campaign_id>/spacing")
+@hq_required
+def fix_spacing(campaign_id: int):
+    """Move the stores that share a template, day and slot with a neighbour to the next free slot."""
+    campaign = _campaign_or_404(campaign_id)
+    form = GenerateForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        monday = iso_week(form.week.data)
+    except WeekError:
+        abort(404)
+    report = clashes.fix_clashes(campaign, monday, actor=current_user, now=utcnow(), zone=chain_zone())
+    flash(str(report.summary_message()), "success" if not report.unfixable else "warning")
+    for line in report.unfixable[:5]:
+        flash(line, "warning")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id, week=form.week.data))
 
 
@@ -155,7 +177,7 @@ def template_new(campaign_id: int):
             flash(_("Template %(topic)s added.", topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=None,
-                           variables=VARIABLES), 422 if form.is_submitted() else 200
+                           variables=example_variables(current_week())), 422 if form.is_submitted() else 200
 
 
 @bp.route("/<int:campaign_id>/templates/<int:template_id>/edit", methods=["GET", "POST"])
@@ -177,7 +199,7 @@ def template_edit(campaign_id: int, template_id: int):
                     topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=template,
-                           variables=VARIABLES), 422 if form.is_submitted() else 200
+                           variables=example_variables(current_week())), 422 if form.is_submitted() else 200
 
 
 @bp.post("/<int:campaign_id>/templates/<int:template_id>/delete")
@@ -216,13 +238,11 @@ def preview(campaign_id: int):
                   templates[0] if templates else None)
     weeks, week = week_choices(campaign, request.args.get("week"))
     code = (request.args.get("store") or "").strip()
-    store, variables = None, dict(VARIABLES)
-    if code:
-        store = db.session.scalar(visible_stores(current_user).where(Store.code == code))
-        if store is None:
-            flash(_("No store with the code %(code)s.", code=code), "error")
-        else:
-            variables = store_variables(store, iso_week(week))
+    store = db.session.scalar(visible_stores(current_user).where(Store.code == code)) if code else first_store()
+    if code and store is None:
+        flash(_("No store with the code %(code)s.", code=code), "error")
+    monday = iso_week(week)
+    variables = store_variables(store, monday) if store is not None else placeholder_variables(monday)
     fields = []
     if chosen is not None:
         for name in generation.TEXT_FIELDS:

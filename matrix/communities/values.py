@@ -4,10 +4,13 @@ import struct
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matrix.accounts.values import parse_count
-from matrix.communities.models import DEFAULT_CAPACITY, CommunityKind
+from matrix.choices import Choices
 from matrix.cleaning import CleanedValues
+from matrix.communities.labels import KIND_LABELS
+from matrix.communities.models import DEFAULT_CAPACITY, CommunityKind
 from matrix.errors import DomainError
 
 # Only the real WeCom robot host: anything else would let a form field make us call
@@ -22,6 +25,11 @@ KIND_WORDS = {"wecom": CommunityKind.WECOM, "企业微信": CommunityKind.WECOM,
               "wechat": CommunityKind.WECHAT, "微信": CommunityKind.WECHAT, "微信群": CommunityKind.WECHAT}
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "启用", "有效", "active", "on"}
 FALSE_WORDS = {"0", "false", "no", "n", "否", "停用", "无效", "inactive", "off"}
+# What the kind and active columns may hold: the UI's words in both languages, the codes, the words above.
+KIND_CHOICES = Choices({k.value: k for k in CommunityKind}, labels=KIND_LABELS, aliases=KIND_WORDS)
+ACTIVE_CHOICES = Choices({"true": True, "false": False},
+                         labels={"true": (_l("Yes"), _l("Active")), "false": (_l("No"), _l("Inactive"))},
+                         aliases={**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}})
 
 
 class CommunityValues(CleanedValues):
@@ -31,24 +39,22 @@ class CommunityValues(CleanedValues):
 def parse_kind(text) -> CommunityKind:
     if isinstance(text, CommunityKind):
         return text
-    key = str(text or "").strip().lower()
-    if not key:
+    if not str(text or "").strip():
         return CommunityKind.WECOM
-    if key in KIND_WORDS:
-        return KIND_WORDS[key]
+    found = KIND_CHOICES.find(text)
+    if found is not None:
+        return found
     raise DomainError(_("Unknown group kind “%(value)s”: use wecom or wechat (企业微信群, 微信群).", value=text))
 
 
 def parse_bool(text, default: bool = True) -> bool:
     if isinstance(text, bool):
         return text
-    key = str(text if text is not None else "").strip().lower()
-    if not key:
+    if not str(text if text is not None else "").strip():
         return default
-    if key in TRUE_WORDS:
-        return True
-    if key in FALSE_WORDS:
-        return False
+    found = ACTIVE_CHOICES.find(text)
+    if found is not None:
+        return found
     raise DomainError(_("“%(value)s” is not yes or no.", value=text))
 
 

@@ -8,16 +8,20 @@ that left the scope. Reads are a few prefetching queries; writes are chunked bul
 """
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.brands.models import Brand
+from matrix.chain import chain_zone
 from matrix.communities.services import current_groups
 from matrix.content.bulk import CHUNK_ROWS, NEW_ITEM_COLUMNS, insert_items
+from matrix.content.clashes import week_clashes
+from matrix.content.days import campaign_days, slot_start
 from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ItemStatus
 from matrix.content.scope import in_scope, planned_accounts
 from matrix.content.spacing import Site, place
@@ -26,17 +30,17 @@ from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live.upcoming import next_sessions
 from matrix.models import utcnow
-from matrix.regions.services import region_name
-from matrix.sandbox.engine import compile_fields, render_fields
 from matrix.sandbox import limits
+from matrix.sandbox.engine import compile_fields, render_fields
 from matrix.stores.models import Store
 from matrix.transaction import transactional
-from matrix.weeks import monday_of, week_days, week_string
+from matrix.weeks import monday_of, week_string
 
 TEXT_FIELDS = ("topic", "caption", "script", "hashtags", "location_tag")
 COMPARED = NEW_ITEM_COLUMNS[3:]  # day, slot, kind, template, texts: what regenerating may update
 CHUNK_STORES = 2_000   # stores per read of existing texts
 MAX_REASONS = 200      # skipped reasons kept in the report
+MAX_CLASHES = 20       # spacing clashes named in the report
 
 
 @dataclass
@@ -50,6 +54,7 @@ class GenerationReport:
     stores: int = 0
     accounts: int = 0
     skipped: int = 0       # items not created because a template failed for that store
+    past: int = 0          # items not created because their day and slot had already passed
     skipped_reasons: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -61,19 +66,23 @@ class GenerationReport:
     def as_dict(self) -> dict:
         """For the audit entry the campaign page shows: counts, warnings and the first reasons."""
         return {"week": self.week, "added": self.added, "changed": self.changed, "left": self.left,
-                "removed": self.removed, "unchanged": self.unchanged, "skipped": self.skipped,
+                "removed": self.removed, "unchanged": self.unchanged, "skipped": self.skipped, "past": self.past,
                 "stores": self.stores, "accounts": self.accounts, "warnings": self.warnings[:50],
                 "skipped_reasons": self.skipped_reasons[:50]}
 
     def summary(self) -> str:
-        return _("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
-                 "%(skipped)d skipped.", week=self.week, added=self.added, changed=self.changed, left=self.left,
-                 removed=self.removed, skipped=self.skipped)
+        return str(self.summary_message())
 
-
-def campaign_days(campaign: Campaign, monday: date) -> list[date]:
-    """The days of the week inside the campaign's date range."""
-    return [d for d in week_days(monday) if campaign.starts_on <= d <= campaign.ends_on]
+    def summary_message(self):
+        """The summary as a translatable message (the audit log shows it in each reader's language)."""
+        counts = {"week": self.week, "added": self.added, "changed": self.changed, "left": self.left,
+                  "removed": self.removed, "skipped": self.skipped}
+        if self.past:
+            return _l("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d "
+                      "removed, %(skipped)d skipped; %(past)d items of slots already past were not planned.",
+                      past=self.past, **counts)
+        return _l("%(week)s: %(added)d added, %(changed)d changed, %(left)d left as they were, %(removed)d removed, "
+                  "%(skipped)d skipped.", **counts)
 
 
 def item_sequence(cadence: dict, kinds: set[str], n_days: int) -> list[tuple[str, int]]:
@@ -89,8 +98,12 @@ def item_sequence(cadence: dict, kinds: set[str], n_days: int) -> list[tuple[str
 
 
 @transactional
-def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> GenerationReport:
-    """Create or refresh the campaign's items of one ISO week for every in-scope store account."""
+def generate_week(campaign: Campaign, monday: date, *, actor: User | None, now: datetime | None = None,
+                  zone: str | None = None) -> GenerationReport:
+    """Create or refresh the campaign's items of one ISO week for every in-scope store account.
+
+    Slots already past at `now` get no new items (they would be overdue at once), and items there are left alone.
+    """
     monday = monday_of(monday)
     week = week_string(monday)
     report = GenerationReport(week)
@@ -99,9 +112,12 @@ def generate_week(campaign: Campaign, monday: date, *, actor: User | None) -> Ge
         raise DomainError(_("The week %(week)s is outside the campaign's dates.", week=week))
     if not campaign.active:
         raise DomainError(_("The campaign is paused: activate it before generating a week."))
+    now, zone = now or utcnow(), zone or chain_zone()
+    if slot_start(days[-1], max(campaign.slots), zone) <= now:
+        raise DomainError(_("The week %(week)s is over: there is no slot left to plan.", week=week))
     with limits.render_job():  # every store's texts share one rendering budget
-        _Job(campaign, monday, days, report).run()
-    audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary(),
+        _Job(campaign, monday, days, report, now=now, zone=zone).run()
+    audit.record(actor, "generate", "campaign", entity_id=campaign.id, summary=report.summary_message(),
                  changes=report.as_dict())
     db.session.commit()
     return report
@@ -120,11 +136,14 @@ def _touched(status, edited_by_store, approval) -> bool:
 class _Job:
     """One run of generate_week: prefetch, place, render per store, write in chunks."""
 
-    def __init__(self, campaign: Campaign, monday: date, days: list[date], report: GenerationReport):
+    def __init__(self, campaign: Campaign, monday: date, days: list[date], report: GenerationReport, *,
+                 now: datetime, zone: str):
         self.campaign, self.monday, self.days, self.report = campaign, monday, days, report
         self.key_prefix, self.key_week = f"{campaign.id}:", f":{report.week}:"
         self.slots = list(campaign.slots)
         self.now = utcnow()
+        # Positions (day, slot) at or before the clock are past: nothing new goes there.
+        self.past = {(day, slot) for day in days for slot in self.slots if slot_start(day, slot, zone) <= now}
         self.inserts, self.updates, self.deletes = [], [], []
         templates = sorted(campaign.templates, key=lambda t: (t.sort_order, t.id))
         self.templates = {t.id: t for t in templates}
@@ -158,7 +177,6 @@ class _Job:
         self.report.accounts = sum(len(self.accounts[s.id]) for s in stores)
         placement = place([Site(s.id, s.city_code, s.lon, s.lat) for s in stores], self.sequence, self.day_of,
                           self.variants, len(self.slots), float(self.campaign.spacing_km or 0))
-        self._warn_conflicts(placement.conflicts)
         existing = self._existing()
         for chunk in _chunks(stores, CHUNK_STORES):
             texts = self._texts(chunk[0].id, chunk[-1].id) if existing else {}
@@ -167,18 +185,22 @@ class _Job:
             self._flush(final=False)
         self._forget(existing.values())  # keys no longer produced: stores out of scope, fewer items
         self._flush(final=True)
+        if any(placement.conflicts.values()):
+            self._warn_clashes()
 
-    def _warn_conflicts(self, conflicts: dict[str, int]) -> None:
-        for city_code, n in sorted(conflicts.items()):
-            self.report.warnings.append(_("%(city)s: %(n)d items share a template and slot with a neighbouring "
-                                          "store (more stores than variants × slots).",
-                                          city=region_name(city_code), n=n))
+    def _warn_clashes(self) -> None:
+        """Name the stores and slots that still share a template (more stores than variants × slots)."""
+        clashes = week_clashes(self.campaign, self.monday)
+        self.report.warnings.extend(clash.describe() for clash in clashes[:MAX_CLASHES])
+        if len(clashes) > MAX_CLASHES:
+            self.report.warnings.append(_("… and %(n)d more clashes: see the campaign page.",
+                                          n=len(clashes) - MAX_CLASHES))
 
     def _existing(self) -> dict:
-        """Generation key -> [id, store id, status, edited, approval] of this campaign's items of the week."""
+        """Generation key -> [id, store id, status, edited, approval, day, slot] of the campaign's items of the week."""
         table = ContentItem.__table__.c
         rows = db.session.execute(select(table.generation_key, table.id, table.store_id, table.status,
-                                         table.edited_by_store, table.approval).where(
+                                         table.edited_by_store, table.approval, table.day, table.slot).where(
             table.campaign_id == self.campaign.id,
             table.generation_key.like(f"{self.key_prefix}%{self.key_week}%"))).tuples()
         return {key: row for key, *row in rows}
@@ -239,11 +261,13 @@ class _Job:
 
     def _apply(self, store_id: int, account_id: int, key: str, wanted: tuple, row: list | None,
                texts: dict) -> None:
-        if row is None:
+        if row is None and wanted[:2] in self.past:
+            self.report.past += 1
+        elif row is None:
             self.report.added += 1
             self.inserts.append((store_id, account_id, key, *wanted))  # NEW_ITEM_COLUMNS order
-        elif _touched(*row[2:5]):
-            self.report.left += 1
+        elif _touched(*row[2:5]) or tuple(row[5:7]) in self.past or wanted[:2] in self.past:
+            self.report.left += 1  # worked on, or history: an item of a past slot is not moved or rewritten
         elif texts.get(row[0]) != wanted:
             self.report.changed += 1
             self.updates.append({"id": row[0], "updated_at": self.now, **dict(zip(COMPARED, wanted))})
@@ -253,7 +277,7 @@ class _Job:
     def _forget(self, rows) -> None:
         """Items whose key is no longer produced: removed when untouched, else left."""
         for row in rows:
-            if _touched(*row[2:5]):
+            if _touched(*row[2:5]) or tuple(row[5:7]) in self.past:
                 self.report.left += 1
             else:
                 self.report.removed += 1

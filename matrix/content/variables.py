@@ -1,13 +1,19 @@
 """The whitelisted variables a content template reads: plain str, int and date values, never objects."""
 from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
 from matrix.communities.services import CurrentGroup, current_groups
+from matrix.extensions import db
 from matrix.live.upcoming import next_sessions
 from matrix.regions.services import region_name
 from matrix.sandbox.engine import ContentEnvironment
+from matrix.stores.models import Store, StoreStatus
 from matrix.weeks import week_string
 
-# name -> an example value (the preview without a store, and the help on the template form).
-# These are the only names a template can read, besides its own set/for names.
+# name -> a sample value (the sandbox's tests render with it). These are the only names a template can
+# read, besides its own set/for names. Screens show example_variables() instead: the chain's own values.
 VARIABLES = {
     "brand": "栖木家居", "store_name": "栖木家居·杭州西湖店", "store_code": "HZ-001", "city": "杭州市",
     "district": "西湖区", "address": "文三路100号", "phone": "0571-88880000",
@@ -35,6 +41,26 @@ def store_variables(store, week_monday: date) -> dict:
                          address=store.address, phone=store.phone, week_monday=week_monday,
                          community=current_groups({store.id}).get(store.id),
                          next_live_session=next_sessions([store.id], week_monday).get(store.id, ""))
+
+
+def first_store() -> Store | None:
+    """The chain's first open store by code: the example a help box or a preview shows."""
+    return db.session.scalar(select(Store).where(Store.archived_at.is_(None), Store.status == StoreStatus.OPEN)
+                             .order_by(Store.code).limit(1))
+
+
+def placeholder_variables(week_monday: date) -> dict:
+    """Words that say what each variable holds, for a chain without stores yet (never another chain's data)."""
+    return {"brand": _("Your brand"), "store_name": _("The store's name"), "store_code": _("Store code"),
+            "city": _("City"), "district": _("District"), "address": _("Address"), "phone": "",
+            "week": week_string(week_monday), "week_start": week_monday, "week_end": week_monday + timedelta(days=6),
+            "community_name": _("The store's group"), "community_link": "", "next_live_session": ""}
+
+
+def example_variables(week_monday: date) -> dict:
+    """The values a help box or a preview shows: the chain's first open store's, else placeholders."""
+    store = first_store()
+    return store_variables(store, week_monday) if store is not None else placeholder_variables(week_monday)
 
 
 # The sandbox content templates render in: it reads only VARIABLES (and its own set/for names).

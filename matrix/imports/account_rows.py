@@ -3,11 +3,12 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from matrix.accounts.models import Account, AccountScope, Platform
-from matrix.accounts.values import clean_account
-from matrix.extensions import db
-from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
-from matrix.stores.models import Store
+from matrix.accounts.values import clean_account, platform_choices
 from matrix.brands.models import Brand
+from matrix.choices import normalise_choice
+from matrix.extensions import db
+from matrix.imports.rows import BLANK, CHANGED, NEW, UNCHANGED, RowReport, left_blank, load_in, overlay, same, text
+from matrix.stores.models import Store
 
 TEXT_FIELDS = ("scope", "handle", "display_name", "profile_url", "poi_id", "followers", "status", "run_by")
 KEEP_WHEN_EMPTY = ("scope", "followers", "status")
@@ -25,12 +26,9 @@ def _code(raw: dict) -> str:
 class AccountRows:
     """Plans and writes the rows of an account sheet."""
 
-    def __init__(self, raws: list[dict], mapped: set[str]):
+    def __init__(self, raws: list[dict], mapped: set[str], options: dict | None = None):
         self.mapped = mapped
-        self.platforms: dict[str, Platform] = {}
-        for platform in db.session.scalars(select(Platform)):
-            for word in (platform.code, platform.name_en, platform.name_zh):
-                self.platforms.setdefault(word.strip().lower(), platform)
+        self.platforms = platform_choices()
         self.accounts = {(a.platform_id, a.handle): a
                          for (a,) in load_in(select(Account), Account.handle, {_handle(r) for r in raws})}
         self.stores = {code: (id_, archived) for id_, code, archived in
@@ -39,7 +37,7 @@ class AccountRows:
         missing = {a.store_id for a in self.accounts.values() if a.store_id and a.store_id not in self.store_codes}
         self.store_codes.update(load_in(select(Store.id, Store.code), Store.id, missing))
         brands = db.session.execute(select(Brand.id, Brand.name)).all()
-        self.brand_ids = {name.strip().lower(): id_ for id_, name in brands}
+        self.brand_ids = {normalise_choice(name): id_ for id_, name in brands}
         self.brand_names = dict(brands)
         # One brand main account per platform: who holds each (brand, platform) slot now, and in the file.
         mains = select(Account.brand_id, Account.platform_id, Account.id).where(Account.scope == AccountScope.BRAND)
@@ -47,7 +45,7 @@ class AccountRows:
         self.claimed: dict[tuple, int] = {}
 
     def platform(self, raw: dict) -> Platform | None:
-        return self.platforms.get(str(raw.get("platform") or "").strip().lower())
+        return self.platforms.find(raw.get("platform"))
 
     def key(self, raw: dict) -> tuple | None:
         platform, handle = self.platform(raw), _handle(raw)
@@ -61,6 +59,10 @@ class AccountRows:
         """Clean the row, resolve store and brand, and compare it with the stored account."""
         platform = self.platform(raw)
         report.key = f"{platform.name_zh if platform else raw.get('platform') or ''} {_handle(raw)}".strip()
+        if left_blank(raw, self.mapped, "handle"):
+            report.key = f"{report.key} {_code(raw)}".strip()
+            report.status = BLANK
+            return report
         account = self.accounts.get((platform.id, _handle(raw))) if platform else None
         merged = self._merge(account, raw, report)
         merged["platform"] = platform or ""
@@ -94,7 +96,7 @@ class AccountRows:
             merged["store_id"] = self._store(_code(raw), report)
         if "brand" in self.mapped:
             name = str(raw.get("brand") or "").strip()
-            merged["brand_id"] = self.brand_ids.get(name.lower()) if name else None
+            merged["brand_id"] = self.brand_ids.get(normalise_choice(name)) if name else None
             if name and merged["brand_id"] is None:
                 report.errors["brand"] = _("Unknown brand “%(name)s”: add it under Brands first.", name=name)
         return merged

@@ -5,7 +5,7 @@ from sqlalchemy import insert, select
 from matrix.communities.models import Community, mask_secret_url
 from matrix.communities.values import clean_community
 from matrix.extensions import db
-from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
+from matrix.imports.rows import BLANK, CHANGED, NEW, UNCHANGED, RowReport, left_blank, load_in, overlay, same, text
 from matrix.stores.models import Store
 
 TEXT_FIELDS = ("name", "kind", "invite_link", "capacity", "members", "robot_webhook_url", "active", "rotation_order")
@@ -25,7 +25,7 @@ def _name(raw: dict) -> str:
 class CommunityRows:
     """Plans and writes the rows of a community sheet."""
 
-    def __init__(self, raws: list[dict], mapped: set[str]):
+    def __init__(self, raws: list[dict], mapped: set[str], options: dict | None = None):
         self.mapped = mapped
         self.stores = {code: (id_, archived) for id_, code, archived in
                        load_in(select(Store.id, Store.code, Store.archived_at), Store.code, {_code(r) for r in raws})}
@@ -45,6 +45,9 @@ class CommunityRows:
         """Clean the row, resolve its store, and compare it with the stored group."""
         code = _code(raw)
         report.key = f"{code} {_name(raw)}".strip()
+        if left_blank(raw, self.mapped, "invite_link"):
+            report.status = BLANK  # the group's QR code may come with the QR upload instead
+            return report
         store_id = self._store(code, report)
         community = self.communities.get((store_id, _name(raw))) if store_id else None
         merged = {name: getattr(community, name) for name in COMPARED} if community else {}

@@ -15,7 +15,11 @@ class Column:
     header: str      # the header exports and templates write: part of the file format, so not translated
     label: object    # what the mapping select shows
     aliases: tuple[str, ...] = ()
+    exported: bool = True  # False: read when present, never written to exports and templates
 
+
+# The gap sheet's column (what a row still lacks): its rows left blank are skipped, not refused.
+GAP_FIELD, GAP_HEADER, GAP_LABEL, GAP_ALIASES = "gap", "待补", _l("Still missing (gap sheet)"), ("缺口", "gap")
 
 COLUMNS: dict[str, list[Column]] = {
     "stores": [
@@ -49,6 +53,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("followers", "粉丝数", _l("Followers"), ("粉丝", "粉丝量", "followers")),
         Column("status", "状态", _l("Status"), ("账号状态", "status")),
         Column("run_by", "运营人", _l("Run by"), ("负责人", "运营", "runby", "owner")),
+        Column(GAP_FIELD, GAP_HEADER, GAP_LABEL, GAP_ALIASES, exported=False),
     ],
     "communities": [
         Column("store_code", "门店编码", _l("Store code"), ("门店代码", "门店编号", "storecode", "store")),
@@ -60,6 +65,7 @@ COLUMNS: dict[str, list[Column]] = {
         Column("robot_webhook_url", "机器人", _l("Robot webhook"), ("机器人webhook", "webhook", "robot", "robotwebhook")),
         Column("active", "启用", _l("Active"), ("是否启用", "active", "enabled")),
         Column("rotation_order", "顺序", _l("Rotation order"), ("轮换顺序", "排序", "rotationorder", "order")),
+        Column(GAP_FIELD, GAP_HEADER, GAP_LABEL, GAP_ALIASES, exported=False),
     ],
 }
 # Without these a row cannot be matched to a record, so the preview refuses to go on.
@@ -122,7 +128,7 @@ def field_names(kind: str) -> set[str]:
 
 def export_headers(kind: str, *, without: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(field, header) in file order."""
-    return [(c.field, c.header) for c in COLUMNS[kind] if c.field not in without]
+    return [(c.field, c.header) for c in COLUMNS[kind] if c.field not in without and c.exported]
 
 
 # Names the checks use for values that are not file columns (resolved ids, the row's key).

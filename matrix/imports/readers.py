@@ -15,6 +15,7 @@ MAX_COLUMNS = 200
 # Excel keeps formatting on thousands of blank rows below the data; that many in a row means the end.
 BLANK_RUN_END = 1000
 MAX_ROWS_READ = 2 * MAX_ROWS  # rows looked at, blank ones included
+TITLE_ROWS = 5  # title and note lines people put above the column names
 DELIMITERS = (",", ";", "\t")
 # A leading apostrophe our CSV export adds so Excel does not run the cell as a formula.
 _GUARDED = re.compile(r"^'(?=[=+\-@\t\r])")
@@ -64,7 +65,9 @@ def sniff_delimiter(first_line: str) -> str:
 
 
 def _read_csv(text: str, encoding: str) -> Table:
-    first = next((line for line in text.splitlines() if line.strip()), "")
+    # The widest of the first lines: a title line above the header may hold no delimiter at all.
+    first = max([line for line in text.splitlines()[:TITLE_ROWS + 1] if line.strip()] or [""],
+                key=lambda line: max(line.count(d) for d in DELIMITERS))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first))
     try:
         return _collect(((reader.line_num, row) for row in reader), encoding)
@@ -78,8 +81,9 @@ def _read_xlsx(data: bytes) -> Table:
 
 
 def _collect(numbered_rows, encoding: str) -> Table:
-    """Take the first non-blank row as the header and the non-blank rows under it as data."""
+    """Take the first non-blank row as the header and the non-blank rows under it as data (titles skipped)."""
     headers: list[str] | None = None
+    header_line = 0
     rows: list[list] = []
     lines: list[int] = []
     blank_run = 0
@@ -97,7 +101,7 @@ def _collect(numbered_rows, encoding: str) -> Table:
             continue
         blank_run = 0
         if headers is None:
-            headers = [str(c) for c in cells]
+            headers, header_line = [str(c) for c in cells], line
             continue
         if len(rows) >= MAX_ROWS:
             raise BadFile(_("The file has more than %(max)d rows; split it into several files.", max=MAX_ROWS))
@@ -105,11 +109,21 @@ def _collect(numbered_rows, encoding: str) -> Table:
         lines.append(line)
     if headers is None:
         raise BadFile(_("The file is empty."))
+    titles = []
+    while rows and _is_title(headers, rows[:TITLE_ROWS]):
+        titles.append((header_line, str(next(c for c in headers if c != ""))))
+        headers, header_line = [str(c) for c in rows.pop(0)], lines.pop(0)
     if not rows:
         raise BadFile(_("The file has a header row but no data rows."))
     width = max(len(headers), *(len(r) for r in rows))
     headers.extend("" for _ in range(width - len(headers)))
-    return Table(headers=headers, rows=rows, encoding=encoding, lines=lines)
+    return Table(headers=headers, rows=rows, encoding=encoding, lines=lines, titles=titles)
+
+
+def _is_title(row: list, below: list[list]) -> bool:
+    """A row with one filled cell (a merged title, a date note) above rows with several is not the header."""
+    filled = sum(1 for c in row if c != "")
+    return filled <= 1 and any(sum(1 for c in r if c != "") >= 2 for r in below)
 
 
 def clean_cell(value):

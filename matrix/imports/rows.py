@@ -5,6 +5,7 @@ from typing import Any
 from matrix.extensions import db
 
 NEW, CHANGED, UNCHANGED, ERROR = "new", "changed", "unchanged", "error"
+BLANK = "blank"  # a gap sheet's row nobody filled in: skipped, not an error
 
 
 @dataclass
@@ -38,6 +39,11 @@ def text(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def left_blank(raw: dict, mapped: set[str], filled: str) -> bool:
+    """A gap sheet's row (it has the gap column) whose cell to fill is still empty."""
+    return "gap" in mapped and not str(raw.get(filled) or "").strip()
 
 
 def load_in(query, column, keys, *, size: int = 2000) -> list:

@@ -7,6 +7,7 @@ from sqlalchemy import delete, insert, select
 from matrix import geo
 from matrix.auth.models import Role, User
 from matrix.brands.models import Brand
+from matrix.choices import normalise_choice
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.rows import CHANGED, NEW, UNCHANGED, RowReport, load_in, overlay, same, text
@@ -29,13 +30,18 @@ _SPLIT = re.compile(r"[,，;；、/\s]+")
 class StoreRows:
     """Plans and writes the rows of a store sheet."""
 
-    def __init__(self, raws: list[dict], mapped: set[str]):
+    def __init__(self, raws: list[dict], mapped: set[str], options: dict | None = None):
         self.mapped = mapped
         codes = {self.key(raw) for raw in raws}
         self.stores = {s.code: s for (s,) in load_in(select(Store), Store.code, codes)}
-        brands = db.session.execute(select(Brand.id, Brand.name)).all()
-        self.brand_ids = {name.strip().lower(): id_ for id_, name in brands}
+        brands = db.session.execute(select(Brand.id, Brand.name).order_by(Brand.name)).all()
+        self.brand_ids = {normalise_choice(name): id_ for id_, name in brands}
         self.brand_names = {id_: name for id_, name in brands}
+        # A store without a brand posts no brand content or trailers: rows that name none get the chain's only
+        # brand, or the one the operator picked in the preview; with several and none picked, the preview asks.
+        chosen = (options or {}).get("brand_id")
+        self.default_brand = chosen if chosen in self.brand_names else brands[0][0] if len(brands) == 1 else None
+        self.brandless = 0  # rows left without a brand while several brands exist and none was picked
         self.managers: dict[int, set[str]] = {}
         self.users: dict[str, tuple[int, Role]] = {}
         if "managers" in mapped:
@@ -108,15 +114,27 @@ class StoreRows:
             return None
 
     def _brand(self, raw: dict, store: Store | None, report: RowReport) -> int | None:
-        if "brand" not in self.mapped:
-            return store.brand_id if store else None
-        name = str(raw.get("brand") or "").strip()
-        if not name:
-            return None
-        if name.lower() not in self.brand_ids:
-            report.errors["brand"] = _("Unknown brand “%(name)s”: add it under Brands first.", name=name)
-            return None
-        return self.brand_ids[name.lower()]
+        """The file's brand; else the store's own; else the default brand (an empty cell never drops a brand).
+
+        A stored store without a brand gets the default only from a sheet without a brand column.
+        """
+        name = str(raw.get("brand") or "").strip() if "brand" in self.mapped else ""
+        if name:
+            if normalise_choice(name) not in self.brand_ids:
+                report.errors["brand"] = _("Unknown brand “%(name)s”: add it under Brands first.", name=name)
+                return None
+            return self.brand_ids[normalise_choice(name)]
+        if store is not None and (store.brand_id or "brand" in self.mapped):
+            return store.brand_id  # an export's empty brand cell: the store stays as it is
+        if self.default_brand is None and len(self.brand_names) > 1:
+            self.brandless += 1
+        return self.default_brand
+
+    def questions(self) -> dict:
+        """What the operator must answer before the rows can be written: the brand of rows naming none."""
+        if not self.brandless:
+            return {}
+        return {"brand_id": {"rows": self.brandless, "choices": list(self.brand_names.items())}}
 
     def _managers(self, raw: dict, report: RowReport) -> dict[str, int] | None:
         """Username -> user id, or None to leave the store's managers as they are (no column, empty cell)."""
@@ -171,7 +189,7 @@ class StoreRows:
         inserts = []
         for row in new_rows:
             values = dict(row.values)
-            locate(values, geocoder)
+            _locate(values, geocoder)
             inserts.append(values)
         pairs = []
         if inserts:
@@ -190,10 +208,17 @@ class StoreRows:
 def _update(row: RowReport, geocoder) -> None:
     store, values = row.target, dict(row.values)
     if WHERE_FIELDS & row.changes.keys():
-        locate(values, geocoder)
+        _locate(values, geocoder)
     for name in ("lon", "lat", "geocode_status", "geocode_error", *COMPARED):
         if name in values:
             setattr(store, name, values[name])
+
+
+def _locate(values: dict, geocoder) -> None:
+    """The store form's rule, except that coordinates given by the sheet say they were imported."""
+    locate(values, geocoder)
+    if values["geocode_status"] == GeocodeStatus.MANUAL:
+        values["geocode_status"] = GeocodeStatus.IMPORTED
 
 
 def point_text(lon: float | None, lat: float | None) -> str:

@@ -6,21 +6,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
+from matrix.communities.labels import KIND_LABELS
 from matrix.communities.models import mask_secret_url
-from matrix.forms import show_error
 from matrix.errors import DomainError
-from matrix.imports import headers as cols
+from matrix.forms import show_error
 from matrix.geocoding import app_geocoder
+from matrix.imports import headers as cols
 from matrix.imports.apply import apply_import
+from matrix.imports.confirming import confirm_preview
 from matrix.imports.exports import export_table, template_table, to_csv, to_xlsx
 from matrix.imports.forms import ConfirmForm, DiscardForm, UploadForm
-from matrix.imports.confirming import confirm_preview
-from matrix.imports.preview import ImportPreview, parse_mapping, preview_import
+from matrix.imports.preview import ImportPreview, parse_mapping, parse_options, preview_import
 from matrix.imports.readers import BadFile, Table, read_table
 from matrix.imports.uploads import Upload, discard_upload, load_upload, save_upload
 from matrix.permissions import hq_required
-from matrix.accounts.labels import ACCOUNT_STATUS_LABELS, SCOPE_LABELS
-from matrix.communities.labels import KIND_LABELS
 from matrix.stores.labels import STORE_STATUS_LABELS
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -28,7 +28,7 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 FORMATS = {"csv": "text/csv",  # send_file adds "; charset=utf-8" to text types itself
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SHOWN_ROWS = 500  # a preview of 10,000 rows lists the first 500 of the chosen status; the counts cover all
-FILTERS = ("all", "error", "warning", "new", "changed", "unchanged")
+FILTERS = ("all", "error", "warning", "new", "changed", "unchanged", "blank")
 
 
 @bp.get("/")
@@ -62,7 +62,7 @@ def preview(token: str):
     """Show what importing the file would do, row by row; the operator may change the column mapping."""
     upload, table = _load(token)
     preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.args),
-                       filename=upload.filename)
+                             filename=upload.filename, options=parse_options(request.args))
     return _render_preview(upload, table, preview)
 
 
@@ -75,7 +75,7 @@ def confirm(token: str):
     if not form.validate_on_submit():
         abort(400)
     preview = preview_import(upload.kind, table, parse_mapping(upload.kind, len(table.headers), request.form),
-                       filename=upload.filename)
+                             filename=upload.filename, options=parse_options(request.form))
     confirmed = confirm_preview(
         preview, form, token=token, actor=current_user, write=lambda: apply_import(preview, current_user, geocoder=app_geocoder()),
         has_errors=_("The file has errors, so nothing was imported. Fix them and upload the file again."),
@@ -137,11 +137,19 @@ def _render_preview(upload: Upload, table: Table, preview: ImportPreview, status
     rows = [r for r in preview.rows if show == "all" or r.status == show or (show == "warning" and r.warnings)]
     context = dict(upload=upload, preview=preview, counts=preview.counts, show=show, filters=FILTERS,
                    rows=rows[:SHOWN_ROWS], shown_total=len(rows), samples=_samples(table, preview),
-                   mapping_args={f"col-{i}": preview.mapping.get(i, "") for i in range(len(preview.headers))},
+                   mapping_args=_mapping_args(preview),
                    choices=cols.field_choices(preview.kind), kind_label=cols.KIND_LABELS[preview.kind],
                    label_of=lambda name: cols.label_of(preview.kind, name), show_value=_show_value,
                    form=ConfirmForm(fingerprint=preview.fingerprint(), formdata=None), discard_form=DiscardForm())
     return render_template("imports/preview.html", **context), status
+
+
+def _mapping_args(preview: ImportPreview) -> dict:
+    """The column mapping and the answers, carried by the preview's links and its confirm form."""
+    args = {f"col-{i}": preview.mapping.get(i, "") for i in range(len(preview.headers))}
+    if preview.options.get("brand_id"):
+        args["brand"] = preview.options["brand_id"]
+    return args
 
 
 def _samples(table: Table, preview: ImportPreview) -> list[str]:

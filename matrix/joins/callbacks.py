@@ -7,6 +7,7 @@ seconds (WeCom fills groupchat/get asynchronously), which attributes each join t
 """
 from datetime import datetime, timedelta, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -86,4 +87,4 @@ def _dismissed(chat: WecomChat, community: Community | None) -> None:
     if community is not None and community.active:
         community.active = False
         audit.record(None, "update", "community", entity_id=community.id, store_id=community.store_id,
-                     summary=f"{community.name}: dissolved in WeCom", changes={"active": [True, False]})
+                     summary=_l("%(name)s: dissolved in WeCom", name=community.name), changes={"active": [True, False]})

@@ -8,6 +8,7 @@ keyed hash of their WeCom id. Members already in a group when WeCom was connecte
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -169,7 +170,7 @@ def _lead_joined(lead_id: int, store_id: int, now: datetime) -> None:
         before = lead.status.value
         lead.status = LeadStatus.JOINED
         audit.record(None, "update", "lead", entity_id=lead.id, store_id=lead.store_id,
-                     summary=f"Lead #{lead.id} joined the store's WeCom group", changes={"status": [before, "joined"]})
+                     summary=_l("Lead #%(id)d joined the store's WeCom group", id=lead.id), changes={"status": [before, "joined"]})
     table = JoinWay.__table__
     db.session.execute(table.update().where(table.c.state == make_state(store_id, "lead", lead_id))
                        .values(stale=True, next_attempt_at=now))

@@ -8,7 +8,8 @@ import json
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l, lazy_pgettext
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,8 +18,8 @@ from matrix.audit import services as audit
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.imports.headers import Column, header_lookup, map_headers
-from matrix.imports.rows import load_in
 from matrix.imports.readers import BadFile, Table
+from matrix.imports.rows import load_in
 from matrix.leads import phones
 from matrix.leads.intake import LeadInput, stage_lead
 from matrix.leads.mapping import parse_time
@@ -66,6 +67,7 @@ class LeadImportPreview:
     rows: list[LeadRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     filename: str = ""
+    notes: list[str] = field(default_factory=list)  # what the reader did on its own (a title row skipped)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -103,7 +105,7 @@ def preview_lead_import(table: Table, mapping: dict[int, str] | None = None, *, 
     if len(table.rows) > MAX_ROWS:
         raise BadFile(_("The file has more than %(max)d leads; split it into several files.", max=MAX_ROWS))
     mapping = guess_mapping(table.headers) if mapping is None else mapping
-    preview = LeadImportPreview(headers=table.headers, mapping=dict(mapping), filename=filename)
+    preview = LeadImportPreview(headers=table.headers, mapping=dict(mapping), filename=filename, notes=table.notes())
     names = list(mapping.values())
     if len(names) != len(set(names)):
         preview.problems.append(_("Two columns are read as the same field; ignore one of them."))

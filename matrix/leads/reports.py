@@ -35,8 +35,8 @@ def export_leads(user: User, filters: LeadFilters, *, include_phones: bool = Fal
     rows = [_export_row(lead, include_phones=include_phones, tz=tz)
             for lead in db.session.scalars(filtered_leads(user, filters, now=now)).unique()]
     audit.record(user, "export", "lead",
-                 summary=_("%(n)d leads exported.", n=len(rows)) if not include_phones
-                 else _("%(n)d leads exported with phone numbers.", n=len(rows)),
+                 summary=_l("%(n)d leads exported.", n=len(rows)) if not include_phones
+                 else _l("%(n)d leads exported with phone numbers.", n=len(rows)),
                  changes={"rows": len(rows), "phones": include_phones, "filters": filters.as_dict()})
     db.session.commit()
     return [str(h) for h in EXPORT_HEADERS], rows

@@ -2,6 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from matrix.audit import services as audit
 from matrix.auth.models import User
@@ -59,8 +60,9 @@ def schedule_many(batch: list[SessionValues], *, actor: User, accept_nearby: boo
         if overlaps:
             session.accepted_overlaps = sorted({o.other_session_id or new_ids[o.other_key] for o in overlaps})
     report.trailers = sync_trailers(report.sessions)
-    audit.record(actor, "import", "live_session", summary=_("%(n)d live sessions scheduled. %(trailers)s",
-                                                            n=len(report.sessions), trailers=report.trailers.summary()),
+    audit.record(actor, "import", "live_session", summary=_l("%(n)d live sessions scheduled. %(trailers)s",
+                                                             n=len(report.sessions),
+                                                             trailers=report.trailers.summary_message()),
                  changes={"sessions": [s.id for s in report.sessions][:500], "trailers": report.trailers.as_dict()})
     if commit:
         db.session.commit()

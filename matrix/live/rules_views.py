@@ -7,15 +7,17 @@ from sqlalchemy import func, select
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
+from matrix.live.blueprint import bp
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.rules_forms import TEXT_FIELDS, RuleForm, SettingsForm
 from matrix.live.settings import live_settings, save_rule, update_settings
 from matrix.live.timing import offset_label, offset_text
-from matrix.live.trailer_texts import TRAILER_ENV, TRAILER_VARIABLES
-from matrix.live.blueprint import bp
+from matrix.live.trailer_examples import example_trailer_variables
+from matrix.live.trailer_texts import TRAILER_ENV
 from matrix.models import utcnow
 from matrix.permissions import hq_required
 from matrix.sandbox.engine import Rendered, render_text
+from matrix.weeks import current_week
 
 
 @bp.get("/rules")
@@ -74,12 +76,13 @@ def _rule_page(rule: TrailerRule | None):
                 return redirect(url_for(".rules"))
     status = 422 if request.method == "POST" and (form.errors or refused) else 200
     return render_template("live/rules_form.html", form=form, rule=rule, preview=preview,
-                           variables=TRAILER_VARIABLES), status
+                           variables=example_trailer_variables(current_week())), status
 
 
 def _preview(form: RuleForm) -> list[tuple[str, str, Rendered]]:
     """Each text rendered with the example values; errors come with their line."""
-    return [(name, form[name].data or "", render_text(form[name].data or "", TRAILER_VARIABLES, TRAILER_ENV))
+    examples = example_trailer_variables(current_week())
+    return [(name, form[name].data or "", render_text(form[name].data or "", examples, TRAILER_ENV))
             for name in TEXT_FIELDS]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Collection
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 
 from matrix.accounts.values import check_platform_url
@@ -91,7 +92,8 @@ def _audit(actor: User, action: str, session: LiveSession, before: dict | None, 
     changes = {"before": before, "after": audit.snapshot(session, AUDITED)}
     if report is not None:
         changes["trailers"] = report.as_dict()
-    text = f"{session.title} · {report.summary()}" if report is not None else session.title
+    text = (_l("%(title)s · %(trailers)s", title=session.title, trailers=report.summary_message())
+            if report is not None else session.title)
     audit.record(actor, action, "live_session", entity_id=session.id, store_id=session.store_id,
                  summary=summary or text, changes=changes)
 

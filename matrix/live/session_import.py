@@ -16,11 +16,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from matrix.accounts.models import Account, Platform
+from matrix.accounts.models import Account
+from matrix.accounts.values import platform_choices
 from matrix.auth.models import User
+from matrix.choices import normalise_choice
 from matrix.errors import DomainError, field_errors
 from matrix.extensions import db
-from matrix.imports.headers import normalise_header
 from matrix.imports.readers import BadFile, Table
 from matrix.imports.rows import load_in
 from matrix.live import batch, conflicts, services
@@ -68,6 +69,7 @@ class SessionImportPreview:
     filename: str = ""
     rows: list[SessionRow] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the reader did on its own (a title row skipped)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -96,7 +98,7 @@ class SessionImportPreview:
 
 def preview_session_import(table: Table, *, actor: User, filename: str = "") -> SessionImportPreview:
     """Check every row without writing anything (HQ may book any account; others only their own)."""
-    preview = SessionImportPreview(filename=filename)
+    preview = SessionImportPreview(filename=filename, notes=table.notes())
     try:
         mapping = check_table(table)
     except BadFile as e:
@@ -114,10 +116,7 @@ class _Known:
     """What the database holds for these rows, fetched in a few queries."""
 
     def __init__(self, raws: list[dict], actor: User):
-        self.platforms: dict[str, int] = {}
-        for platform in db.session.scalars(select(Platform)):
-            for word in (platform.code, platform.name_zh, platform.name_en):
-                self.platforms.setdefault(normalise_header(word), platform.id)
+        self.platforms = platform_choices()
         handles = {handle_cell(r.get("handle")) for r in raws} - {""}
         # Handles are matched ignoring case: people retype them from the app, where case is not shown reliably.
         rows = load_in(select(Account.platform_id, Account.handle, Account.id, Account.store_id),
@@ -129,7 +128,7 @@ class _Known:
         # Rule names are not unique: a name two rules share cannot pick one (None here).
         self.rules: dict[str, int | None] = {}
         for rule in db.session.scalars(select(TrailerRule).order_by(TrailerRule.id)):
-            key = " ".join(rule.name.split()).casefold()
+            key = normalise_choice(rule.name)
             self.rules[key] = None if key in self.rules else rule.id
         store_ids = {r.store_id for r in rows if r.store_id}
         self.stores = {r.id: f"{r.code} {r.name}" for r in load_in(select(Store.id, Store.code, Store.name),
@@ -146,7 +145,7 @@ def _check_row(line: int, raw: dict, known: _Known, actor: User) -> SessionRow:
     rule_id = None
     rule_name = " ".join(row.cells.get("rule", "").split())
     if rule_name:
-        key = rule_name.casefold()
+        key = normalise_choice(rule_name)
         rule_id = known.rules.get(key)
         if key not in known.rules:
             row.errors.append(("rule", _("No trailer rule is named “%(name)s”.", name=rule_name)))
@@ -175,7 +174,8 @@ def _account(row: SessionRow, known: _Known) -> int | None:
     if not platform:
         row.errors.append(("platform", _("The platform is required (抖音, 快手, 视频号, 小红书).")))
         return None
-    platform_id = known.platforms.get(normalise_header(platform))
+    found = known.platforms.find(platform)
+    platform_id = found.id if found is not None else None
     if platform_id is None:
         row.errors.append(("platform", _("“%(value)s” is not a platform of the matrix.", value=platform)))
         return None

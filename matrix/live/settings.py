@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from matrix.audit import services as audit
@@ -61,7 +62,7 @@ def update_settings(values: dict, *, actor: User) -> LiveSettings:
                           field="evening_slot")
     row.nearby_km, row.quiet_start, row.quiet_end, row.evening_slot = (nearby, clock(quiet_start), clock(quiet_end),
                                                                        clock(evening))
-    audit.record(actor, "update", "live_settings", entity_id=row.id, summary=_("Live settings changed."),
+    audit.record(actor, "update", "live_settings", entity_id=row.id, summary=_l("Live settings changed."),
                  changes={"before": before, "after": audit.snapshot(row, SETTINGS_FIELDS)})
     db.session.commit()
     return row

@@ -1,7 +1,7 @@
 """What happened to a session's trailers when it was booked, moved or cancelled: counts for the user and the audit."""
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass
@@ -20,5 +20,9 @@ class TrailerReport:
                 "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20], "posts": self.posts}
 
     def summary(self) -> str:
-        return _("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
-                 added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)
+        return str(self.summary_message())
+
+    def summary_message(self):
+        """The summary as a translatable message (the audit log shows it in each reader's language)."""
+        return _l("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
+                  added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)

@@ -1,7 +1,9 @@
 """The matrix overview: every store's accounts by platform, with the gaps to fill."""
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from matrix.onboarding.handover import open_handover_tasks
+from matrix.onboarding.setup import chain_is_empty
 from matrix.overview import services
 
 bp = Blueprint("overview", __name__, url_prefix="")
@@ -13,8 +15,10 @@ LINKED_ENDPOINTS = ("stores.detail", "accounts.detail", "accounts.new")
 @bp.get("/")
 @login_required
 def index():
-    """Stores by city with their accounts per platform, coverage and gaps."""
+    """Stores by city with their accounts per platform, coverage and gaps; HQ starts a new install on the setup list."""
+    if current_user.is_hq and not request.args and chain_is_empty():
+        return redirect(url_for("onboarding.index"))
     filters = services.OverviewFilters.from_args(request.args)
     data = services.overview_page(current_user, filters, page=request.args.get("page", 1, type=int))
     links = {e: e in current_app.view_functions for e in LINKED_ENDPOINTS}
-    return render_template("overview/index.html", page=data, links=links)
+    return render_template("overview/index.html", page=data, links=links, tasks=open_handover_tasks(current_user))

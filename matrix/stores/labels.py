@@ -3,5 +3,5 @@ from flask_babel import lazy_gettext as _l
 
 STORE_STATUS_LABELS = {"planned": _l("Planned"), "open": _l("Open"),
                        "closed_temporarily": _l("Closed temporarily"), "closed": _l("Closed")}
-GEOCODE_LABELS = {"manual": _l("Entered"), "geocoded": _l("Geocoded"), "missing": _l("No coordinates"),
+GEOCODE_LABELS = {"manual": _l("Entered"), "imported": _l("From the imported sheet"), "geocoded": _l("Geocoded"), "missing": _l("No coordinates"),
                   "failed": _l("Geocoding failed")}

@@ -19,7 +19,8 @@ class StoreStatus(enum.StrEnum):
 class GeocodeStatus(enum.StrEnum):
     """Where a store's coordinates came from, or why it has none."""
 
-    MANUAL = "manual"        # typed or imported with coordinates
+    MANUAL = "manual"        # typed into the store form
+    IMPORTED = "imported"    # came with the coordinates of an imported sheet
     GEOCODED = "geocoded"    # found by the geocoder from the address
     MISSING = "missing"      # no coordinates and no geocoder configured
     FAILED = "failed"        # the geocoder failed or found nothing: flagged for a person

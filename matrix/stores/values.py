@@ -8,9 +8,11 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 
 from matrix import geo
+from matrix.choices import Choices
 from matrix.cleaning import CleanedValues
 from matrix.errors import DomainError
 from matrix.regions import services as regions
+from matrix.stores.labels import STORE_STATUS_LABELS
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 
 STATUS_WORDS = {
@@ -25,6 +27,8 @@ STATUS_WORDS = {
     "closed": StoreStatus.CLOSED, "关闭": StoreStatus.CLOSED, "已关闭": StoreStatus.CLOSED,
     "闭店": StoreStatus.CLOSED, "已闭店": StoreStatus.CLOSED, "关店": StoreStatus.CLOSED,
 }
+# What a status column may hold: the UI's words in both languages, the stored code, and the words above.
+STATUS_CHOICES = Choices({s.value: s for s in StoreStatus}, labels=STORE_STATUS_LABELS, aliases=STATUS_WORDS)
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 PHONE_PATTERN = re.compile(r"^[0-9+\-() ]{5,40}$")
 OPENING_HOURS_MAX = 120
@@ -37,11 +41,11 @@ class StoreValues(CleanedValues):
 def parse_status(text) -> StoreStatus:
     if isinstance(text, StoreStatus):
         return text
-    key = str(text or "").strip().lower()
-    if not key:
+    if not str(text or "").strip():
         return StoreStatus.OPEN
-    if key in STATUS_WORDS:
-        return STATUS_WORDS[key]
+    found = STATUS_CHOICES.find(text)
+    if found is not None:
+        return found
     raise DomainError(_("Unknown status “%(value)s”: use planned, open, closed temporarily or closed (筹备, 营业, 暂停营业, 关闭).", value=text))
 
 
