@@ -106,7 +106,8 @@ def test_a_revived_trailer_carries_the_rules_text_and_is_rewritten_on_the_next_m
     db.session.commit()
     soon = (datetime.now(ZONE) + timedelta(days=2)).date()
     services.move_session(session, values(account, hq, day=soon), actor=hq)       # too close: cancelled
-    services.move_session(session, values(account, hq), actor=hq)                  # back: revived
+    _session, report = services.move_session(session, values(account, hq), actor=hq)  # back: revived
+    assert report.revived == 1 and "1 brought back" in report.summary()
     revived = by_offset(session)[4320]
     assert revived.status == ItemStatus.PLANNED and "19:00" in revived.caption
     assert not revived.edited_by_store

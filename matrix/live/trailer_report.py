@@ -19,5 +19,10 @@ class TrailerReport:
                 "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20]}
 
     def summary(self) -> str:
-        return _("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
-                 added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)
+        """Every count the user should know of; a revived trailer is back on a plan, so it is never left out."""
+        text = _("Trailers: %(added)d added, %(moved)d moved, %(revived)d brought back, %(cancelled)d cancelled, "
+                 "%(flagged)d flagged.", added=self.added, moved=self.moved, revived=self.revived,
+                 cancelled=self.cancelled, flagged=self.flagged)
+        if self.too_late:
+            text += " " + _("%(n)d not made: their time has passed.", n=self.too_late)
+        return text

@@ -26,7 +26,7 @@ from matrix.chain import chain_zone
 from matrix.content.bulk import can_copy, copy_dicts
 from matrix.content.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.extensions import db
-from matrix.live.audience import Audience
+from matrix.live.audience import Audience, overlapping_neighbours
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
@@ -265,16 +265,19 @@ class _Sync:
         self.inserts, self.updates = [], []
 
 
-def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,
-                  now: datetime | None = None) -> TrailerReport:
+def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None, now: datetime | None = None,
+                  old_windows: list[tuple[int | None, datetime, datetime]] = ()) -> TrailerReport:
     """Bring the trailers of `sessions` in line with their status, time and rule (in the caller's transaction).
 
-    `moved` names the sessions whose time just changed: their published trailers get a flag.
+    `moved` names the sessions whose time just changed: their published trailers get a flag. Other stores'
+    sessions overlapping them (or `old_windows`: (store id, start, end) a session left) follow too, since a
+    store live at the time can no longer announce them, or now can again.
     """
     report = TrailerReport()
     if sessions:
         db.session.flush()
-        _Sync(sessions, set(moved or ()), report, now or utcnow()).run()
+        neighbours = overlapping_neighbours(sessions, list(old_windows))
+        _Sync(list(sessions) + neighbours, set(moved or ()), report, now or utcnow()).run()
     return report
 
 
