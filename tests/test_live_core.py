@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from matrix.auth.models import Role
+from matrix.content.models import ContentItem, ContentKind, ItemStatus
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import services
@@ -13,7 +14,6 @@ from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings, save_rule, update_settings
 from matrix.live.timing import in_quiet_hours, parse_clock, parse_offset, trailer_moment
-from matrix.content.models import ContentItem, ContentKind, ItemStatus
 
 ZONE = "Asia/Shanghai"
 DAY = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=10)).date()
@@ -235,7 +235,8 @@ def test_brand_main_account_and_sibling_distance_and_platform_settings(hq, make_
     db.session.add(brand)
     db.session.commit()
     host_store, near, far = (make_store(lon=lon, lat=30.26, brand_id=brand.id) for lon in (120.13, 120.14, 120.30))
-    host, near_account, far_account = make_account(host_store), make_account(near), make_account(far)
+    host, near_account = make_account(host_store), make_account(near)
+    make_account(far)
     near_kuaishou = make_account(near, platform="kuaishou")
     main = make_account(None, brand_id=brand.id)
     rule = save_rule(None, {"name": "近邻", "steps": [{"offset": "1d", "brand": True, "siblings": True}],

@@ -9,13 +9,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from matrix.accounts.models import Account
 from matrix.auth.models import Role, User
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import conflicts, services
 from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings
-from matrix.content.models import ContentItem, ItemStatus
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = (datetime.now(ZONE) + timedelta(days=10)).date()

@@ -2,13 +2,13 @@
 from datetime import date, datetime, timezone
 
 import pytest
+from fixtures_plans import MONDAY
 from flask import url_for
 
 from matrix.auth.models import Role
-from matrix.extensions import db
 from matrix.content.models import Approval, Campaign, ItemStatus
+from matrix.extensions import db
 from matrix.plans import stats
-from fixtures_plans import MONDAY
 
 ZONE = "Asia/Shanghai"
 # Wednesday 2026-11-25 13:00 in Shanghai.

@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
-from matrix.extensions import db
-from matrix.live.models import LiveSession, SessionStatus, TrailerRule
+from matrix.brands.models import Brand
 from matrix.communities.services import current_groups
 from matrix.content.spacing import Site, km_between
+from matrix.extensions import db
+from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.stores.models import Store, StoreStatus
-from matrix.brands.models import Brand
 
 POSTING_STATUSES = (AccountStatus.ACTIVE, AccountStatus.INCUBATING)
 BUSY_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.LIVE)

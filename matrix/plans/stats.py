@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 
-from matrix.extensions import db
 from matrix.content.models import Approval, Campaign, ContentItem, ItemStatus
+from matrix.extensions import db
 from matrix.stores.models import Store
 
 BAR_ORDER = ("published", "skipped", "shot", "shot_late", "planned", "overdue")
