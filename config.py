@@ -72,6 +72,18 @@ class Config:
     WORKER_BATCH = int(os.environ.get("WORKER_BATCH", "50"))
     WORKER_INTERVAL_S = float(os.environ.get("WORKER_INTERVAL_S", "2"))
     WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)
+    # Print jobs (`flask print-jobs`): chain and city PDFs built with headless Chromium.
+    CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or None   # default: /usr/bin/chromium and the usual places
+    PRINT_JOB_DIR = os.environ.get("PRINT_JOB_DIR") or None   # default: <instance>/print_jobs
+    PRINT_JOB_BATCH = int(os.environ.get("PRINT_JOB_BATCH", "100"))         # stores per Chromium run
+    PRINT_JOB_PROCESSES = int(os.environ.get("PRINT_JOB_PROCESSES", "2"))   # Chromium runs at once per job
+    PRINT_JOB_MAX_STORES = int(os.environ.get("PRINT_JOB_MAX_STORES", "12000"))
+    PRINT_JOB_TIMEOUT_S = float(os.environ.get("PRINT_JOB_TIMEOUT_S", "3600"))   # a whole document
+    PRINT_BATCH_TIMEOUT_S = float(os.environ.get("PRINT_BATCH_TIMEOUT_S", "600"))  # one Chromium run
+    PRINT_JOB_MAX_MB = int(os.environ.get("PRINT_JOB_MAX_MB", "2048"))
+    PRINT_JOB_KEEP_HOURS = float(os.environ.get("PRINT_JOB_KEEP_HOURS", "24"))
+    PRINT_JOB_LEASE_S = 600       # a worker renews it with every batch; a dead worker's job is taken over after
+    PRINT_JOB_INTERVAL_S = float(os.environ.get("PRINT_JOB_INTERVAL_S", "3"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the session cookie bounds the token's life

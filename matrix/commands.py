@@ -1,4 +1,4 @@
-"""CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`, `flask worker`, `flask joins`."""
+"""CLI commands: `flask users create`, `regions load`, `demo`, `seed`, `worker`, `print-jobs`, `joins`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -105,16 +105,27 @@ def worker_command(once, interval, limit):
     run_worker(once=once, interval=interval, limit=limit, echo=click.echo)
 
 
+@click.command("print-jobs")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Build at most one waiting document and exit (for cron and tests).")
+@click.option("--interval", type=float, default=None, help="Seconds to sleep when idle [PRINT_JOB_INTERVAL_S, 3].")
+def print_jobs_command(once, interval):
+    """Build the PDFs HQ asked for (chain and city wall plans) with headless Chromium; run one or several."""
+    from matrix.printjobs.worker import run_print_jobs
+
+    run_print_jobs(once=once, interval=interval, echo=click.echo)
+
+
 @click.command("plan-week")
 @with_appcontext
 @click.option("--campaign", "campaign_id", type=int, required=True, help="Campaign id.")
 @click.option("--week", required=True, help="ISO week such as 2026-W48.")
 def plan_week_command(campaign_id, week):
     """Generate (or regenerate) one week of a campaign for every in-scope store account."""
-    from matrix.errors import DomainError
-    from matrix.extensions import db
     from matrix.content.generation import generate_week
     from matrix.content.models import Campaign
+    from matrix.errors import DomainError
+    from matrix.extensions import db
     from matrix.weeks import WeekError, iso_week
 
     campaign = db.session.get(Campaign, campaign_id)
@@ -138,4 +149,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(plan_week_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(print_jobs_command)
     app.cli.add_command(joins_cli)

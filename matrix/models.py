@@ -47,18 +47,19 @@ class Base(DeclarativeBase):
 
 def import_all_models() -> None:
     """Register every feature's tables on Base.metadata (for migrations and create_all)."""
-    from matrix.audit import models as _audit  # noqa: F401
-    from matrix.imports import models as _imports  # noqa: F401
-    from matrix.auth import models as _auth  # noqa: F401
-    from matrix.regions import models as _regions  # noqa: F401
-    from matrix.brands import models as _brands  # noqa: F401
-    from matrix.stores import models as _stores  # noqa: F401
     from matrix.accounts import models as _accounts  # noqa: F401
+    from matrix.audit import models as _audit  # noqa: F401
+    from matrix.auth import models as _auth  # noqa: F401
+    from matrix.brands import models as _brands  # noqa: F401
     from matrix.communities import models as _communities  # noqa: F401
     from matrix.content import models as _content  # noqa: F401
-    from matrix.plans import models as _plans  # noqa: F401
-    from matrix.leads import models as _leads  # noqa: F401
-    from matrix.notifications import models as _notifications  # noqa: F401
-    from matrix.live import models as _live  # noqa: F401
-    from matrix.wecom import models as _wecom  # noqa: F401
+    from matrix.imports import models as _imports  # noqa: F401
     from matrix.joins import models as _joins  # noqa: F401
+    from matrix.leads import models as _leads  # noqa: F401
+    from matrix.live import models as _live  # noqa: F401
+    from matrix.notifications import models as _notifications  # noqa: F401
+    from matrix.plans import models as _plans  # noqa: F401
+    from matrix.printjobs import models as _printjobs  # noqa: F401
+    from matrix.regions import models as _regions  # noqa: F401
+    from matrix.stores import models as _stores  # noqa: F401
+    from matrix.wecom import models as _wecom  # noqa: F401

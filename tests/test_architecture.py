@@ -18,7 +18,8 @@ LAYERS = [
                   "matrix.communities", "matrix.audit", "matrix.permissions"]),
     ("features", ["matrix.content", "matrix.campaigns", "matrix.plans", "matrix.live", "matrix.leads",
                   "matrix.notifications", "matrix.imports", "matrix.overview", "matrix.joins",
-                  "matrix.storefront", "matrix.broadcasts", "matrix.onboarding", "matrix.today"]),
+                  "matrix.storefront", "matrix.broadcasts", "matrix.onboarding", "matrix.today",
+                  "matrix.printjobs"]),
     ("app", ["matrix", "matrix.commands", "matrix.demo", "matrix.demo_chain", "matrix.templating"]),
 ]
 APP = len(LAYERS) - 1

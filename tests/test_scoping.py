@@ -120,7 +120,8 @@ def url_arguments(objects) -> dict:
             "slug": b["source_b"].slug, "week": "2026-W48", "item_id": b["item_b"].id,
             "campaign_id": 1, "template_id": 1,  # campaigns are HQ-only: 403 before any lookup
             "rule_id": 1,  # trailer rules are HQ-only too
-            "join_way_id": 1}  # the WeCom page is HQ-only
+            "join_way_id": 1,  # the WeCom page is HQ-only
+            "job_id": 1}  # print jobs are HQ-only
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.

@@ -1,32 +1,32 @@
 """The weekly plan: choose a store, see its week, and work its items."""
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from matrix.forms import show_error
-from matrix.stores.picker import city_choices
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.chain import chain_zone
+from matrix.content.models import Approval, ContentItem
+from matrix.content.scoping import get_item_or_404
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.models import utcnow
+from matrix.forms import show_error
 from matrix.live.models import LiveSession
-from matrix.permissions import get_store_or_404, visible_stores
-from matrix.content.scoping import get_item_or_404
 from matrix.live.scoping import visible_sessions
-from matrix.content.models import Approval, ContentItem
-from matrix.weeks import (current_week, next_week, previous_week, week_label,
-                                   week_string)
+from matrix.models import utcnow
+from matrix.permissions import get_store_or_404, visible_stores
 from matrix.plans import services
 from matrix.plans.blueprint import bp, monday_or_404, week_url
-from matrix.plans.forms import (ItemTextForm, MoveForm, NewItemForm, StatusForm, day_choices, item_form_data,
-                                parse_day)
+from matrix.plans.forms import ItemTextForm, MoveForm, NewItemForm, StatusForm, day_choices, item_form_data, parse_day
 from matrix.plans.labels import ITEM_STATUS_LABELS
 from matrix.plans.printing import store_weeks
 from matrix.stores.models import Store
+from matrix.stores.picker import city_choices
+from matrix.weeks import current_week, next_week, previous_week, week_label, week_string
+
 
 def announced_session(item: ContentItem):
     """The live session a trailer announces, when the viewer may see it (siblings may not)."""
@@ -65,7 +65,7 @@ def week(store_id: int, week: str):
     """One store's week: days by slots on wide screens, a day-by-day list on phones."""
     store = get_store_or_404(current_user, store_id)
     monday = monday_or_404(week)
-    plan = store_weeks([store], monday, printable=False)[0]
+    plan = store_weeks([store], monday)[0]
     now, zone = utcnow(), chain_zone()
     overdue = {item.id for item in plan.items if services.is_overdue(item, now=now, zone=zone)}
     return render_template("plans/week.html", store=store, plan=plan, monday=monday, label=week_label(monday),
