@@ -38,7 +38,7 @@ def register_extensions(app: Flask) -> None:
 # Every module that adds routes, in the navigation's order. A blueprint spread over several modules
 # (live, leads, plans) has its `bp` in blueprint.py; all its modules are imported before it is registered.
 VIEW_MODULES = (
-    "auth.views", "overview.views", "stores.views", "brands.views", "accounts.views", "communities.views",
+    "auth.views", "today.views", "overview.views", "stores.views", "brands.views", "accounts.views", "communities.views",
     "imports.views", "users.views", "audit.views", "campaigns.views",
     "leads.views", "leads.hq_views", "leads.manual_views", "notifications.views",
     "plans.views", "plans.hq_views", "plans.print_views",

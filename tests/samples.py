@@ -55,7 +55,7 @@ def long_text(chars: int, phrase: str = _PHRASE) -> str:
     return (phrase * (chars // len(phrase) + 1))[:chars]
 
 
-def fullest_campaign(*, starts_on, ends_on, caption_chars: int = 2000, actor=None):
+def fullest_campaign(*, starts_on, ends_on, caption_chars: int = 2000, tag_chars: int = 480, actor=None):
     """A campaign for every store and platform with 12 slots all used and two templates per kind."""
     from matrix.campaigns import services
 
@@ -67,12 +67,12 @@ def fullest_campaign(*, starts_on, ends_on, caption_chars: int = 2000, actor=Non
             services.add_template(campaign, actor=actor, kind=kind,
                                   topic="{{ store_name }}" + long_text(150, f"第{variant}版选题：新品探店与到店福利，"),
                                   caption=long_text(caption_chars), script=shots,
-                                  hashtags=long_text(480, "#同城探店 #家居好物 "),
+                                  hashtags=long_text(tag_chars, "#同城探店 #家居好物 "),
                                   location_tag="{{ store_name }}（" + long_text(150, "文三路一号，地铁站旁") + "）")
     return campaign
 
 
-def fullest_week(stores, monday, *, caption_chars: int = 2000, actor=None) -> int:
+def fullest_week(stores, monday, *, caption_chars: int = 2000, tag_chars: int = 480, actor=None) -> int:
     """Give each store an account on every platform and generate the fullest week; returns items made."""
     from sqlalchemy import select as select_
 
@@ -88,5 +88,5 @@ def fullest_week(stores, monday, *, caption_chars: int = 2000, actor=None) -> in
                         for s in stores for p in platforms if (s.id, p.id) not in have])
     db.session.commit()
     campaign = fullest_campaign(starts_on=monday, ends_on=monday + timedelta(days=6), caption_chars=caption_chars,
-                                actor=actor)
+                                tag_chars=tag_chars, actor=actor)
     return generate_week(campaign, monday, actor=actor).added

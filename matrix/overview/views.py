@@ -1,5 +1,5 @@
 """The matrix overview: every store's accounts by platform, with the gaps to fill."""
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from matrix.overview import services
@@ -13,6 +13,15 @@ LINKED_ENDPOINTS = ("stores.detail", "accounts.detail", "accounts.new")
 @bp.get("/")
 @login_required
 def index():
+    """The first page: HQ's matrix overview; a store manager's is Today."""
+    if not current_user.is_hq:
+        return redirect(url_for("today.index"))
+    return matrix()
+
+
+@bp.get("/matrix")
+@login_required
+def matrix():
     """Stores by city with their accounts per platform, coverage and gaps."""
     filters = services.OverviewFilters.from_args(request.args)
     data = services.overview_page(current_user, filters, page=request.args.get("page", 1, type=int))

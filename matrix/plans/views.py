@@ -1,5 +1,7 @@
 """The weekly plan: choose a store, see its week, and work its items."""
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -44,7 +46,7 @@ def index():
     if not current_user.is_hq:
         stores = db.session.scalars(query.order_by(Store.code)).all()
         if len(stores) == 1:
-            return redirect(url_for("plans.week", store_id=stores[0].id, week=this_week))
+            return redirect(url_for("plans.week", store_id=stores[0].id, week=this_week, _anchor="today"))
     if city := request.args.get("city"):
         query = query.where(Store.city_code == city)
     if q := request.args.get("q", "").strip():
@@ -69,6 +71,7 @@ def week(store_id: int, week: str):
     now, zone = utcnow(), chain_zone()
     overdue = {item.id for item in plan.items if services.is_overdue(item, now=now, zone=zone)}
     return render_template("plans/week.html", store=store, plan=plan, monday=monday, label=week_label(monday),
+                           today=now.astimezone(ZoneInfo(zone)).date(),
                            week=week_string(monday), prev_week=week_string(previous_week(monday)),
                            next_week=week_string(next_week(monday)), this_week=week_string(current_week()),
                            overdue=overdue, quick_form=StatusForm())
@@ -142,8 +145,9 @@ def item_status(item_id: int):
             services.change_status(item, actor=current_user, status=form.status.data,
                                    post_url=form.post_url.data or "", reason=form.reason.data or "")
             flash(_("The item is now %(status)s.", status=ITEM_STATUS_LABELS[item.status.value]), "success")
-            return redirect(request.form.get("back") == "week" and week_url(item)
-                            or url_for("plans.item", item_id=item.id))
+            back = request.form.get("back")
+            return redirect(week_url(item) if back == "week" else url_for("today.index") if back == "today"
+                            else url_for("plans.item", item_id=item.id))
         except DomainError as e:
             show_error(form, e)
     return _item_page(item, 422, status_form=form)

@@ -1,7 +1,8 @@
 """Build one print job: its renderer's HTML in batches, printed by Chromium, checked and merged with pypdf.
 
 Batches of PRINT_JOB_BATCH stores are rendered here while up to PRINT_JOB_PROCESSES Chromium
-processes print the previous ones, so rendering and printing overlap. Every batch must come back
+processes print the previous ones, and each printed batch joins the merged document as it comes
+back, so rendering, printing and merging overlap. Every batch must come back
 with exactly one page per store (the cover with one page): the count is read from each PDF, and a
 batch that does not match fails the job with the numbers, rather than shipping a wrong document.
 """
@@ -69,27 +70,27 @@ class _Build:
         self.started = time.monotonic()
         self.running: deque[tuple[Printing, int]] = deque()
         self.done = 0
+        self.writer = PdfWriter()
 
-    def run(self) -> list[Path]:
+    def run(self) -> PdfWriter:
         stores = _stores(self.job.store_ids)
         if len(stores) != len(self.job.store_ids):
             raise BuildError(f"{len(self.job.store_ids) - len(stores)} stores of this document no longer exist.")
         cover = _render(self.renderer.cover, self.job, stores, self.work / "cover.html")
         self.running.append((start_print(cover, self.work / "cover.pdf", chromium=self.chromium), 0))
-        pdfs = [self.work / "cover.pdf"]
         for n, start in enumerate(range(0, len(stores), self.batch)):
             chunk = stores[start:start + self.batch]
             html = _render(self.renderer.pages, self.job, chunk, self.work / f"batch{n:05d}.html")
-            pdfs.append(self.work / f"batch{n:05d}.pdf")
             while len(self.running) >= self.processes:
                 self._collect()
-            self.running.append((start_print(html, pdfs[-1], chromium=self.chromium), len(chunk)))
+            self.running.append((start_print(html, self.work / f"batch{n:05d}.pdf", chromium=self.chromium),
+                                 len(chunk)))
         while self.running:
             self._collect()
-        return pdfs
+        return self.writer
 
     def _collect(self) -> None:
-        """Wait for the oldest print, check its pages, record progress."""
+        """Wait for the oldest print (the document's order), check its pages, merge it, record progress."""
         printing, stores = self.running.popleft()
         left = self.timeout - (time.monotonic() - self.started)
         if left <= 0:
@@ -99,6 +100,7 @@ class _Build:
         if pages != want:
             raise BuildError(f"{pdf.name}: Chromium printed {pages} pages for {want} "
                              f"{'stores' if stores else 'cover page'}.")
+        self.writer.append(str(pdf))
         self.done += stores
         if not services.report_progress(self.job, worker=self.worker, pages_done=self.done):
             raise Stopped()
@@ -109,11 +111,8 @@ class _Build:
             printing.process.communicate()
 
 
-def _merge(pdfs: list[Path], target: Path) -> int:
-    """One PDF of all the batches, in order; returns its page count read back from the file."""
-    writer = PdfWriter()
-    for pdf in pdfs:
-        writer.append(str(pdf))
+def _write(writer: PdfWriter, target: Path) -> int:
+    """Write the merged document; returns its page count read back from the file."""
     part = target.with_suffix(".part")
     with part.open("wb") as out:
         writer.write(out)
@@ -128,9 +127,9 @@ def build_job(job: PrintJob, *, worker: str) -> bool:
         build = None
         try:
             build = _Build(job, worker, Path(work))
-            pdfs = build.run()
+            writer = build.run()
             name = f"print-{job.id}-{secrets.token_hex(8)}.pdf"
-            pages = _merge(pdfs, folder / name)
+            pages = _write(writer, folder / name)
             if pages != job.pages_total + 1:
                 (folder / name).unlink(missing_ok=True)
                 raise BuildError(f"The merged PDF has {pages} pages for {job.pages_total} stores and a cover.")
