@@ -47,7 +47,12 @@ class Config:
     GEOCODER_TIMEOUT_S = float(os.environ.get("GEOCODER_TIMEOUT_S", "5"))
     # Nominatim's public policy is one request per second.
     GEOCODER_MIN_DELAY_S = float(os.environ.get("GEOCODER_MIN_DELAY_S", "1.0"))
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an XLSX of 10,000 stores is about 1 MB
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an XLSX of 10,000 stores is about 1 MB; a reference clip up to 19 MB
+    # HQ's reference files of campaign templates (kept in the database).
+    MATERIAL_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    MATERIAL_MAX_VIDEO_BYTES = 19 * 1024 * 1024    # under MAX_CONTENT_LENGTH with the form around it
+    MATERIAL_MAX_VIDEO_S = 180                     # a reference clip, not a film
+    MATERIALS_PER_TEMPLATE = 10
     LOGIN_MAX_FAILURES = 5
     LOGIN_WINDOW_MINUTES = 15
     PAGE_SIZE = 50

@@ -44,7 +44,7 @@ VIEW_MODULES = (
     "plans.views", "plans.hq_views", "plans.print_views",
     "live.views", "live.calendar_views", "live.rules_views", "live.import_views",
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
-    "joins.views", "joins.callback_views", "printjobs.views",
+    "joins.views", "joins.callback_views", "printjobs.views", "materials.views",
 )
 
 

@@ -60,6 +60,7 @@ def import_all_models() -> None:
     from matrix.notifications import models as _notifications  # noqa: F401
     from matrix.plans import models as _plans  # noqa: F401
     from matrix.printjobs import models as _printjobs  # noqa: F401
+    from matrix.materials import models as _materials  # noqa: F401
     from matrix.regions import models as _regions  # noqa: F401
     from matrix.stores import models as _stores  # noqa: F401
     from matrix.wecom import models as _wecom  # noqa: F401

@@ -19,7 +19,7 @@ LAYERS = [
     ("features", ["matrix.content", "matrix.campaigns", "matrix.plans", "matrix.live", "matrix.leads",
                   "matrix.notifications", "matrix.imports", "matrix.overview", "matrix.joins",
                   "matrix.storefront", "matrix.broadcasts", "matrix.onboarding", "matrix.today",
-                  "matrix.printjobs"]),
+                  "matrix.printjobs", "matrix.materials"]),
     ("app", ["matrix", "matrix.commands", "matrix.demo", "matrix.demo_chain", "matrix.templating"]),
 ]
 APP = len(LAYERS) - 1

@@ -8,17 +8,18 @@ from matrix.audit.models import AuditEntry
 from matrix.campaigns import services
 from matrix.campaigns.forms import CampaignForm, ConfirmForm, GenerateForm, TagsForm, TemplateForm
 from matrix.campaigns.pages import campaign_facts, store_datalist, week_choices
+from matrix.content import generation
+from matrix.content.models import Campaign, ContentTemplate
+from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
+from matrix.materials.services import template_materials
 from matrix.permissions import hq_required, visible_stores
-from matrix.content import generation
-from matrix.sandbox.engine import render_text
-from matrix.content.variables import CONTENT_ENV, VARIABLES, store_variables
-from matrix.content.models import Campaign, ContentTemplate
-from matrix.weeks import WeekError, iso_week
 from matrix.plans.labels import CONTENT_KIND_LABELS
+from matrix.sandbox.engine import render_text
 from matrix.stores.models import Store
+from matrix.weeks import WeekError, iso_week
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 # The services name the cadence as a whole; the form shows its first box.
@@ -177,7 +178,8 @@ def template_edit(campaign_id: int, template_id: int):
                     topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=template,
-                           variables=VARIABLES), 422 if form.is_submitted() else 200
+                           variables=VARIABLES, materials=template_materials(template.id),
+                           confirm=ConfirmForm()), 422 if form.is_submitted() else 200
 
 
 @bp.post("/<int:campaign_id>/templates/<int:template_id>/delete")

@@ -18,6 +18,7 @@ from matrix.extensions import db
 from matrix.forms import show_error
 from matrix.live.models import LiveSession
 from matrix.live.scoping import visible_sessions
+from matrix.materials.services import template_materials
 from matrix.models import utcnow
 from matrix.permissions import get_store_or_404, visible_stores
 from matrix.plans import services
@@ -89,7 +90,7 @@ def _item_page(item: ContentItem, status: int = 200, **forms):
     overdue = services.is_overdue(item, now=utcnow(), zone=chain_zone())
     return render_template("plans/item.html", item=item, text_form=text_form, move_form=move_form,
                            status_form=status_form, overdue=overdue, week=week_string(item.day),
-                           session=announced_session(item)), status
+                           session=announced_session(item), materials=template_materials(item.template_id)), status
 
 
 @bp.get("/items/<int:item_id>")
