@@ -41,7 +41,7 @@ VIEW_MODULES = (
     "auth.views", "today.views", "overview.views", "stores.views", "brands.views", "accounts.views", "communities.views",
     "imports.views", "users.views", "audit.views", "campaigns.views",
     "leads.views", "leads.hq_views", "leads.manual_views", "notifications.views",
-    "plans.views", "plans.hq_views", "plans.print_views",
+    "plans.views", "plans.hq_views", "plans.print_views", "plans.brand_views",
     "live.views", "live.calendar_views", "live.rules_views", "live.import_views",
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
     "joins.views", "joins.callback_views", "printjobs.views", "materials.views",

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from matrix.accounts.models import Account
+from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.chain import chain_zone
 from matrix.communities.models import Community
 from matrix.communities.services import current_groups
@@ -29,7 +29,7 @@ LIVE_KINDS = (ContentKind.LIVE, ContentKind.TRAILER)
 
 @dataclass
 class StoreWeek:
-    store: Store
+    store: Store | None          # None: a brand main account's week
     monday: date
     items: list[ContentItem]
     sessions: list[LiveSession] = field(default_factory=list)  # the store's own live sessions that week
@@ -98,6 +98,32 @@ def current_communities(store_ids: list[int]) -> dict[int, Community]:
     groups = {g.id: g for g in db.session.scalars(select(Community).options(defer(Community.qr_image))
                                                    .where(Community.id.in_([c.id for c in chosen.values()])))}
     return {store_id: groups[c.id] for store_id, c in chosen.items()}
+
+
+def brand_accounts() -> list[Account]:
+    """The brand main accounts, by brand and platform, for HQ's week links."""
+    return list(db.session.scalars(select(Account).join(Account.platform)
+                                   .options(selectinload(Account.platform), selectinload(Account.brand))
+                                   .where(Account.scope == AccountScope.BRAND)
+                                   .order_by(Account.brand_id, Platform.sort_order, Account.handle)))
+
+
+def account_week(account: Account, monday: date) -> StoreWeek:
+    """A brand main account's week: its items (the trailers it posts) and its own live sessions."""
+    start = datetime.combine(monday, time.min, tzinfo=ZoneInfo(chain_zone()))
+    items = list(db.session.scalars(
+        select(ContentItem).where(ContentItem.account_id == account.id, ContentItem.day >= monday,
+                                  ContentItem.day <= monday + timedelta(days=6))
+        .options(selectinload(ContentItem.account).selectinload(Account.platform),
+                 selectinload(ContentItem.live_session).selectinload(LiveSession.store))
+        .order_by(ContentItem.day, ContentItem.slot, ContentItem.id)))
+    sessions = list(db.session.scalars(
+        select(LiveSession).where(LiveSession.account_id == account.id, LiveSession.starts_at >= start,
+                                  LiveSession.starts_at < start + timedelta(days=7),
+                                  LiveSession.status != SessionStatus.CANCELLED)
+        .options(selectinload(LiveSession.account).selectinload(Account.platform))
+        .order_by(LiveSession.starts_at, LiveSession.id)))
+    return StoreWeek(None, monday, items, sessions)
 
 
 def store_weeks(stores: list[Store], monday: date) -> list[StoreWeek]:

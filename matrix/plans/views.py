@@ -25,7 +25,7 @@ from matrix.plans import services
 from matrix.plans.blueprint import bp, monday_or_404, week_url
 from matrix.plans.forms import ItemTextForm, MoveForm, NewItemForm, StatusForm, day_choices, item_form_data, parse_day
 from matrix.plans.labels import ITEM_STATUS_LABELS
-from matrix.plans.printing import store_weeks
+from matrix.plans.printing import brand_accounts, store_weeks
 from matrix.stores.models import Store
 from matrix.stores.picker import city_choices
 from matrix.weeks import current_week, next_week, previous_week, week_label, week_string
@@ -59,7 +59,7 @@ def index():
         pending = db.session.scalar(select(func.count(ContentItem.id))
                                     .where(ContentItem.approval == Approval.PENDING))
     return render_template("plans/index.html", page=page, cities=city_choices(current_user), week=this_week,
-                           pending=pending)
+                           pending=pending, brands=brand_accounts() if current_user.is_hq else [])
 
 
 @bp.get("/<int:store_id>/<week>")
