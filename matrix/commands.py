@@ -66,7 +66,8 @@ def demo_command(stores, rng_seed):
         click.echo("The database already has stores: the demo exists (or real data does); nothing added.")
         return
     click.echo(f"Demo chain {BRAND}: {summary.stores} stores, {summary.accounts} store accounts, "
-               f"{summary.communities} communities.")
+               f"{summary.communities} communities, {summary.sessions} live sessions, a campaign of "
+               f"{summary.items} items over three weeks, {summary.leads} leads.")
     click.echo("Sign in with:")
     for username, password, role, codes in summary.users:
         runs = f"  runs {', '.join(codes)}" if codes else ""

@@ -10,13 +10,20 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
+from matrix.brands.models import Brand
 from matrix.communities.models import DEFAULT_CAPACITY, Community, CommunityKind
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.regions.services import (cities, districts_of, find_city, find_district, region_centre, region_name,
-                                     short_name)
+from matrix.regions.services import (
+    cities,
+    districts_of,
+    find_city,
+    find_district,
+    region_centre,
+    region_name,
+    short_name,
+)
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
-from matrix.brands.models import Brand
 
 BRAND = "栖木家居"
 HANDLE = "qimu"
@@ -62,6 +69,9 @@ class ChainSummary:
     communities: int = 0
     users: list[tuple[str, str, str, list[str]]] = field(default_factory=list)  # name, password, role, stores
     lead_source: tuple[str, str] | None = None  # (slug, secret) of the demo's generic lead webhook
+    sessions: int = 0       # live sessions booked
+    items: int = 0          # the campaign's generated items
+    leads: int = 0
 
 
 def _split(total: int, weights: list[float]) -> list[int]:

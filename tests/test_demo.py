@@ -9,11 +9,11 @@ from config import TestConfig
 from matrix import create_app, demo, demo_chain
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.auth.models import Role, User
+from matrix.brands.models import Brand
 from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.regions.services import region_centre
 from matrix.stores.models import GeocodeStatus, Store
-from matrix.brands.models import Brand
 
 
 def count(model) -> int:
@@ -95,3 +95,28 @@ def test_demo_command_on_a_fresh_database(tmp_path):
         assert count(User) == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_demo_shows_every_feature_and_a_full_today(app):
+    """A campaign with reference material and worked items, leads in several states, sessions, a manager's day."""
+    from matrix.content.models import Campaign, ContentItem, ItemStatus
+    from matrix.leads.models import Lead, LeadStatus
+    from matrix.live.models import LiveSession
+    from matrix.materials.models import Material
+    from matrix.models import utcnow
+    from matrix.permissions import visible_stores
+    from matrix.today.services import store_day
+
+    summary = demo.build_demo(rng_seed=7, stores=36)
+    assert summary.items == count(ContentItem) - db.session.scalar(select(func.count()).select_from(ContentItem).where(
+        ContentItem.campaign_id.is_(None)))
+    assert count(Campaign) == 1 and count(Material) == 1 and summary.sessions == count(LiveSession)
+    statuses = set(db.session.scalars(select(ContentItem.status).where(ContentItem.campaign_id.is_not(None))))
+    assert {ItemStatus.PUBLISHED, ItemStatus.PLANNED} <= statuses
+    lead_states = set(db.session.scalars(select(Lead.status)))
+    assert summary.leads == count(Lead) and {LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.JOINED} <= lead_states
+    assert db.session.scalar(select(func.count()).select_from(Lead).where(Lead.store_id.is_(None))) == 3
+    manager = db.session.scalar(select(User).where(User.username == "manager1"))
+    day = store_day(manager, db.session.scalars(visible_stores(manager)).all(), now=utcnow(), zone="Asia/Shanghai")
+    assert len(day.items) >= 2 and day.sessions and day.gaps
+    assert day.new_leads.total == 2 and day.due_leads.total == 1
