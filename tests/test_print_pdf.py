@@ -166,7 +166,7 @@ def test_the_fullest_week_of_one_store_prints_on_one_page(app, login, live_serve
     reader = print_to_pdf(live_server["base"] + path, tmp_path)
     assert len(reader.pages) == shown_pages(client, path) == 1
     text = page_text(reader)
-    assert flat("+38 more, until 21:30") in text          # 48 items a day: 10 shown, the rest on the screen
+    assert re.search(r"38\D{0,12}21:30", text)            # "+38 more, until 21:30": 48 a day, 10 shown
     assert flat("西湖店福利一群") in text and flat("HZ-018") in text
 
 
