@@ -11,6 +11,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from matrix.auth.models import User
 from matrix.extensions import db
@@ -30,11 +31,12 @@ COVER_ROWS = 78   # three columns of 26 cities fill the cover's fixed page (prin
 
 
 @lru_cache(maxsize=1)
-def _print_css(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8")
+def _print_css(path: str) -> Markup:
+    # Our own static file, not user input: escaped, its quoted font names would break the CSS.
+    return Markup(Path(path).read_text(encoding="utf-8"))
 
 
-def inline_css() -> str:
+def inline_css() -> Markup:
     """print.css, put into the page: the worker prints a local file with no server to fetch it from."""
     return _print_css(str(Path(current_app.static_folder) / "css" / "print.css"))
 
