@@ -48,7 +48,12 @@ class Config:
     GEOCODER_TIMEOUT_S = float(os.environ.get("GEOCODER_TIMEOUT_S", "5"))
     # Nominatim's public policy is one request per second.
     GEOCODER_MIN_DELAY_S = float(os.environ.get("GEOCODER_MIN_DELAY_S", "1.0"))
-    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an XLSX of 10,000 stores is about 1 MB
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # an XLSX of 10,000 stores is about 1 MB; a reference clip up to 19 MB
+    # HQ's reference files of campaign templates (kept in the database).
+    MATERIAL_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    MATERIAL_MAX_VIDEO_BYTES = 19 * 1024 * 1024    # under MAX_CONTENT_LENGTH with the form around it
+    MATERIAL_MAX_VIDEO_S = 180                     # a reference clip, not a film
+    MATERIALS_PER_TEMPLATE = 10
     PAGE_SIZE = 50
     # Public address of the site, for links in robot messages (e.g. https://matrix.example.com).
     BASE_URL = os.environ.get("BASE_URL")
@@ -73,6 +78,18 @@ class Config:
     WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)
     # Strict-Transport-Security max-age: only production (behind HTTPS) sends it; browsers then refuse plain HTTP.
     HSTS_SECONDS = 0
+    # Print jobs (`flask print-jobs`): chain and city PDFs built with headless Chromium.
+    CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH") or None   # default: /usr/bin/chromium and the usual places
+    PRINT_JOB_DIR = os.environ.get("PRINT_JOB_DIR") or None   # default: <instance>/print_jobs
+    PRINT_JOB_BATCH = int(os.environ.get("PRINT_JOB_BATCH", "100"))         # stores per Chromium run
+    PRINT_JOB_PROCESSES = int(os.environ.get("PRINT_JOB_PROCESSES", "2"))   # Chromium runs at once per job
+    PRINT_JOB_MAX_STORES = int(os.environ.get("PRINT_JOB_MAX_STORES", "12000"))
+    PRINT_JOB_TIMEOUT_S = float(os.environ.get("PRINT_JOB_TIMEOUT_S", "3600"))   # a whole document
+    PRINT_BATCH_TIMEOUT_S = float(os.environ.get("PRINT_BATCH_TIMEOUT_S", "600"))  # one Chromium run
+    PRINT_JOB_MAX_MB = int(os.environ.get("PRINT_JOB_MAX_MB", "2048"))
+    PRINT_JOB_KEEP_HOURS = float(os.environ.get("PRINT_JOB_KEEP_HOURS", "24"))
+    PRINT_JOB_LEASE_S = 600       # a worker renews it with every batch; a dead worker's job is taken over after
+    PRINT_JOB_INTERVAL_S = float(os.environ.get("PRINT_JOB_INTERVAL_S", "3"))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the session cookie bounds the token's life

@@ -39,15 +39,16 @@ def register_extensions(app: Flask) -> None:
 # Every module that adds routes, in the navigation's order. A blueprint spread over several modules
 # (live, leads, plans) has its `bp` in blueprint.py; all its modules are imported before it is registered.
 VIEW_MODULES = (
-    "auth.views", "overview.views", "stores.views", "brands.views", "accounts.views", "communities.views",
+    "auth.views", "today.views", "overview.views", "stores.views", "brands.views", "accounts.views", "communities.views",
     "imports.views", "users.views", "audit.views", "campaigns.views",
     "leads.views", "leads.hq_views", "leads.manual_views", "notifications.views",
-    "plans.views", "plans.hq_views", "plans.print_views",
+    "plans.views", "plans.hq_views", "plans.print_views", "plans.brand_views",
     "live.views", "live.calendar_views", "live.rules_views", "live.import_views",
     "leads.hooks_views", "leads.sources_views", "leads.lead_import_views",
     "joins.views", "joins.callback_views", "notifications.channel_views", "broadcasts.views",
     "storefront.views", "storefront.public_views",
     "onboarding.hq_views", "onboarding.qr_views", "onboarding.store_views",
+    "printjobs.views", "materials.views",
 )
 
 

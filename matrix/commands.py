@@ -1,4 +1,4 @@
-"""CLI commands: `flask users create`, `flask regions load`, `flask demo`, `flask seed`, `flask worker`, `flask joins`, `flask check`."""
+"""CLI commands: `flask users create`, `regions load`, `demo`, `seed`, `worker`, `print-jobs`, `joins`, `check`."""
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -66,7 +66,8 @@ def demo_command(stores, rng_seed):
         click.echo("The database already has stores: the demo exists (or real data does); nothing added.")
         return
     click.echo(f"Demo chain {BRAND}: {summary.stores} stores, {summary.accounts} store accounts, "
-               f"{summary.communities} communities.")
+               f"{summary.communities} communities, {summary.sessions} live sessions, a campaign of "
+               f"{summary.items} items over three weeks, {summary.leads} leads.")
     click.echo("Sign in with:")
     for username, password, role, codes in summary.users:
         runs = f"  runs {', '.join(codes)}" if codes else ""
@@ -106,6 +107,17 @@ def worker_command(once, interval, limit):
     run_worker(once=once, interval=interval, limit=limit, echo=click.echo, periodic=run_periodic)
 
 
+@click.command("print-jobs")
+@with_appcontext
+@click.option("--once", is_flag=True, help="Build at most one waiting document and exit (for cron and tests).")
+@click.option("--interval", type=float, default=None, help="Seconds to sleep when idle [PRINT_JOB_INTERVAL_S, 3].")
+def print_jobs_command(once, interval):
+    """Build the PDFs HQ asked for (chain and city wall plans) with headless Chromium; run one or several."""
+    from matrix.printjobs.worker import run_print_jobs
+
+    run_print_jobs(once=once, interval=interval, echo=click.echo)
+
+
 @click.command("plan-week")
 @with_appcontext
 @click.option("--campaign", "campaign_id", type=int, required=True, help="Campaign id.")
@@ -142,4 +154,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(plan_week_command)
     app.cli.add_command(worker_command)
+    app.cli.add_command(print_jobs_command)
     app.cli.add_command(joins_cli)

@@ -2,6 +2,7 @@
 
 Deterministic for one random.Random, and written with bulk inserts, so 10,000 stores take seconds.
 """
+import hashlib
 import math
 import random
 from dataclasses import dataclass, field
@@ -10,13 +11,20 @@ from datetime import date, timedelta
 from sqlalchemy import insert, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
+from matrix.brands.models import Brand
 from matrix.communities.models import DEFAULT_CAPACITY, Community, CommunityKind
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.regions.services import (cities, districts_of, find_city, find_district, region_centre, region_name,
-                                     short_name)
+from matrix.regions.services import (
+    cities,
+    districts_of,
+    find_city,
+    find_district,
+    region_centre,
+    region_name,
+    short_name,
+)
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
-from matrix.brands.models import Brand
 
 BRAND = "栖木家居"
 HANDLE = "qimu"
@@ -62,6 +70,9 @@ class ChainSummary:
     communities: int = 0
     users: list[tuple[str, str, str, list[str]]] = field(default_factory=list)  # name, password, role, stores
     lead_source: tuple[str, str] | None = None  # (slug, secret) of the demo's generic lead webhook
+    sessions: int = 0       # live sessions booked
+    items: int = 0          # the campaign's generated items
+    leads: int = 0
 
 
 def _split(total: int, weights: list[float]) -> list[int]:
@@ -179,6 +190,11 @@ def _account_row(rng: random.Random, platform: Platform, store: dict, store_id: 
             "poi_id": f"{rng.randint(10**15, 10**16 - 1)}" if platform.code == "douyin" else None}
 
 
+def _invite_link(code: str, n: int) -> str:
+    """A WeCom group invite link (the printed plan's QR code points at it); from a hash, so the draws stay put."""
+    return f"https://work.weixin.qq.com/gm/{hashlib.sha1(f'{code}-{n}'.encode()).hexdigest()[:24]}"
+
+
 def _community_rows(rng: random.Random, store: dict, store_id: int) -> list[dict]:
     if store["status"] in (StoreStatus.PLANNED, StoreStatus.CLOSED) or rng.random() >= 0.85:
         return []
@@ -190,7 +206,8 @@ def _community_rows(rng: random.Random, store: dict, store_id: int) -> list[dict
         members = DEFAULT_CAPACITY if not last or rng.random() < 0.1 else rng.randint(15, DEFAULT_CAPACITY - 1)
         rows.append({"store_id": store_id, "name": f"{store['name']}{i + 1}群", "rotation_order": i,
                      "kind": CommunityKind.WECOM if rng.random() < 0.7 else CommunityKind.WECHAT,
-                     "capacity": DEFAULT_CAPACITY, "members": members, "active": True})
+                     "capacity": DEFAULT_CAPACITY, "members": members, "active": True,
+                     "invite_link": _invite_link(store["code"], i)})
     return rows
 
 

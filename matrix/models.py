@@ -58,9 +58,11 @@ def import_all_models() -> None:
     from matrix.joins import models as _joins  # noqa: F401
     from matrix.leads import models as _leads  # noqa: F401
     from matrix.live import models as _live  # noqa: F401
+    from matrix.materials import models as _materials  # noqa: F401
     from matrix.notifications import models as _notifications  # noqa: F401
     from matrix.onboarding import models as _onboarding  # noqa: F401
     from matrix.plans import models as _plans  # noqa: F401
+    from matrix.printjobs import models as _printjobs  # noqa: F401
     from matrix.regions import models as _regions  # noqa: F401
     from matrix.storefront import models as _storefront  # noqa: F401
     from matrix.stores import models as _stores  # noqa: F401

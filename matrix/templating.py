@@ -16,7 +16,8 @@ from matrix.stores.labels import GEOCODE_LABELS, STORE_STATUS_LABELS
 
 # (endpoint, label, roles allowed); the navigation shows only what the role may use.
 NAVIGATION = [
-    ("overview.index", _l("Matrix"), None),
+    ("today.index", _l("Today"), (Role.STORE_MANAGER,)),
+    ("overview.matrix", _l("Matrix"), None),
     ("plans.index", _l("Weekly plan"), None),
     ("live.index", _l("Live"), None),
     ("stores.index", _l("Stores"), None),

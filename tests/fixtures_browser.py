@@ -40,10 +40,15 @@ def live_server(app):
 
 def signed_in_cookie(app, login, user) -> str:
     """Sign in through the real form with Chromium's user agent and return the session cookie."""
+    return f"session={signed_in_client(app, login, user).get_cookie('session', domain='localhost').value}"
+
+
+def signed_in_client(app, login, user):
+    """A test client signed in as `user` with Chromium's user agent (it shares the cookie with Chromium)."""
     client = app.test_client()
     client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
     login(user, client)
-    return f"session={client.get_cookie('session', domain='localhost').value}"
+    return client
 
 
 def print_to_pdf(url: str, tmp_path: Path) -> PdfReader:
@@ -51,7 +56,8 @@ def print_to_pdf(url: str, tmp_path: Path) -> PdfReader:
     command = [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run",
                f"--user-data-dir={tmp_path / 'profile'}", f"--user-agent={USER_AGENT}",
-               "--no-pdf-header-footer", f"--print-to-pdf={out}", url]
+               # Untagged, as the print worker makes them: pypdf reads the text of tagged ones out of order.
+               "--no-pdf-header-footer", "--disable-pdf-tagging", f"--print-to-pdf={out}", url]
     result = subprocess.run(command, capture_output=True, timeout=60, env=os.environ | {"HOME": str(tmp_path)})
     assert out.exists(), result.stderr.decode(errors="replace")[-2000:]
     return PdfReader(out)

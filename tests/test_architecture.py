@@ -18,7 +18,8 @@ LAYERS = [
                   "matrix.communities", "matrix.audit", "matrix.permissions"]),
     ("features", ["matrix.content", "matrix.campaigns", "matrix.plans", "matrix.live", "matrix.leads",
                   "matrix.notifications", "matrix.imports", "matrix.overview", "matrix.joins",
-                  "matrix.storefront", "matrix.broadcasts", "matrix.onboarding", "matrix.today"]),
+                  "matrix.storefront", "matrix.broadcasts", "matrix.onboarding", "matrix.today",
+                  "matrix.printjobs", "matrix.materials"]),
     ("app", ["matrix", "matrix.commands", "matrix.demo", "matrix.demo_chain", "matrix.templating", "matrix.ops"]),
 ]
 APP = len(LAYERS) - 1

@@ -204,7 +204,7 @@ def test_a_summary_may_hold_another_translatable_text(app, operator):
                          summary=_l("%(n)d live sessions scheduled. %(trailers)s", n=2, trailers=trailers))
     db.session.commit()
     assert entry.params["trailers"]["msgid"].startswith("Trailers:")
-    assert summary_text(entry) == "2 live sessions scheduled. Trailers: 4 added, 0 moved, 0 cancelled, 0 flagged."
+    assert summary_text(entry) == "2 live sessions scheduled. Trailers: 4 added, 0 moved, 0 brought back, 0 cancelled, 0 flagged."
 
 
 def test_lists_and_mappings_read_as_items_old_entries_too(client, operator):

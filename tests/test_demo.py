@@ -107,3 +107,28 @@ def test_build_demo_shows_both_channels_and_pending_and_sent_posts(app):
     statuses = {(n.kind in CUSTOMER_KINDS, n.status) for n in db.session.scalars(select(Notification))}
     assert {(True, DeliveryStatus.SENT), (True, DeliveryStatus.PENDING), (False, DeliveryStatus.SENT),
             (False, DeliveryStatus.HELD)} <= statuses
+
+
+def test_the_demo_shows_every_feature_and_a_full_today(app):
+    """A campaign with reference material and worked items, leads in several states, sessions, a manager's day."""
+    from matrix.content.models import Campaign, ContentItem, ItemStatus
+    from matrix.leads.models import Lead, LeadStatus
+    from matrix.live.models import LiveSession
+    from matrix.materials.models import Material
+    from matrix.models import utcnow
+    from matrix.permissions import visible_stores
+    from matrix.today.services import store_day
+
+    summary = demo.build_demo(rng_seed=7, stores=36)
+    assert summary.items == count(ContentItem) - db.session.scalar(select(func.count()).select_from(ContentItem).where(
+        ContentItem.campaign_id.is_(None)))
+    assert count(Campaign) == 1 and count(Material) == 1 and summary.sessions == count(LiveSession)
+    statuses = set(db.session.scalars(select(ContentItem.status).where(ContentItem.campaign_id.is_not(None))))
+    assert {ItemStatus.PUBLISHED, ItemStatus.PLANNED} <= statuses
+    lead_states = set(db.session.scalars(select(Lead.status)))
+    assert summary.leads == count(Lead) and {LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.JOINED} <= lead_states
+    assert db.session.scalar(select(func.count()).select_from(Lead).where(Lead.store_id.is_(None))) == 3
+    manager = db.session.scalar(select(User).where(User.username == "manager1"))
+    day = store_day(manager, db.session.scalars(visible_stores(manager)).all(), now=utcnow(), zone="Asia/Shanghai")
+    assert len(day.items) >= 2 and day.sessions and day.gaps
+    assert day.new_leads.total >= 2 and day.due_leads.total == 1  # the store page's demo leads add to the new ones

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from matrix.auth.models import Role
+from matrix.content.models import ContentItem, ContentKind, ItemStatus
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import services
@@ -13,7 +14,6 @@ from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings, save_rule, update_settings
 from matrix.live.timing import in_quiet_hours, parse_clock, parse_offset, trailer_moment
-from matrix.content.models import ContentItem, ContentKind, ItemStatus
 
 ZONE = "Asia/Shanghai"
 DAY = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=10)).date()
@@ -201,6 +201,33 @@ def test_default_rule_posts_on_the_host_brand_and_nearest_same_city_siblings(hq,
     assert {i.store_id for i in by_account[near_account.id]} == {near.id}  # on the sibling's own plan
 
 
+def _sibling_trailers(session, account) -> list[ContentItem]:
+    db.session.expire_all()
+    return [i for i in trailers(session) if i.account_id == account.id and i.status != ItemStatus.CANCELLED]
+
+
+def test_a_sibling_live_at_the_same_time_does_not_announce_the_session(hq, make_store, make_account):
+    """Whichever is booked first, a store live during the session is left out and the next nearest asked."""
+    host = make_account(make_store(lon=120.13, lat=30.26))
+    busy_store, next_store = make_store(lon=120.14, lat=30.26), make_store(lon=120.20, lat=30.26)
+    busy, spare = make_account(busy_store), make_account(next_store)
+    rule = save_rule(None, {"name": "最近一家", "steps": [{"offset": "1d", "brand": False, "siblings": True}],
+                            "sibling_km": "0", "max_siblings": "1", "topic": "预告", "caption": "", "hashtags": ""},
+                     actor=hq)
+    own = book(busy, hq, start="20:00", end="22:00", accept=True, anchor="王芳")
+    session = book(host, hq, rule_id=rule.id, accept=True)         # 19:00-21:00 overlaps the sibling's own
+    assert _sibling_trailers(session, busy) == [] and len(_sibling_trailers(session, spare)) == 1
+    services.move_session(own, values(busy, hq, start="21:30", end="22:30", anchor="王芳"), actor=hq,
+                          accept_nearby=True)                     # no longer overlapping: the nearest again
+    assert len(_sibling_trailers(session, busy)) == 1 and _sibling_trailers(session, spare) == []
+    _again, report = services.move_session(own, values(busy, hq, start="19:30", end="20:30", anchor="王芳"),
+                                           actor=hq, accept_nearby=True)  # booked into it: its trailer goes
+    assert _sibling_trailers(session, busy) == [] and len(_sibling_trailers(session, spare)) == 1
+    assert report.cancelled >= 1 and report.revived >= 1  # the neighbour's trailers are in the report too
+    services.cancel_session(own, actor=hq)                        # cancelled: free to announce again
+    assert len(_sibling_trailers(session, busy)) == 1
+
+
 def test_brand_main_account_and_sibling_distance_and_platform_settings(hq, make_store, make_account):
     from matrix.brands.models import Brand
 
@@ -208,7 +235,8 @@ def test_brand_main_account_and_sibling_distance_and_platform_settings(hq, make_
     db.session.add(brand)
     db.session.commit()
     host_store, near, far = (make_store(lon=lon, lat=30.26, brand_id=brand.id) for lon in (120.13, 120.14, 120.30))
-    host, near_account, far_account = make_account(host_store), make_account(near), make_account(far)
+    host, near_account = make_account(host_store), make_account(near)
+    make_account(far)
     near_kuaishou = make_account(near, platform="kuaishou")
     main = make_account(None, brand_id=brand.id)
     rule = save_rule(None, {"name": "近邻", "steps": [{"offset": "1d", "brand": True, "siblings": True}],

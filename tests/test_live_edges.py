@@ -9,13 +9,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from matrix.accounts.models import Account
 from matrix.auth.models import Role, User
+from matrix.content.models import ContentItem, ItemStatus
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.live import conflicts, services
 from matrix.live.batch import schedule_many
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.settings import default_rule, live_settings
-from matrix.content.models import ContentItem, ItemStatus
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY = (datetime.now(ZONE) + timedelta(days=10)).date()
@@ -106,7 +106,8 @@ def test_a_revived_trailer_carries_the_rules_text_and_is_rewritten_on_the_next_m
     db.session.commit()
     soon = (datetime.now(ZONE) + timedelta(days=2)).date()
     services.move_session(session, values(account, hq, day=soon), actor=hq)       # too close: cancelled
-    services.move_session(session, values(account, hq), actor=hq)                  # back: revived
+    _session, report = services.move_session(session, values(account, hq), actor=hq)  # back: revived
+    assert report.revived == 1 and "1 brought back" in report.summary()
     revived = by_offset(session)[4320]
     assert revived.status == ItemStatus.PLANNED and "19:00" in revived.caption
     assert not revived.edited_by_store

@@ -64,6 +64,26 @@ def test_hq_finds_the_brand_accounts_trailer_through_its_session(client, login, 
     assert client.get(f"/live/{chain['session'].id}").status_code == 200
 
 
+def test_the_brand_main_account_has_a_week_of_its_trailers_for_hq(client, login, post, chain):
+    trailers = _trailers(chain["session"], chain["brand_account"])
+    week = week_string(trailers[0].day)
+    url = f"/plans/brand/{chain['brand_account'].id}/{week}"
+    login(chain["hq"])
+    index = client.get("/plans/").get_data(as_text=True)
+    assert "Brand main accounts" in index and f"/plans/brand/{chain['brand_account'].id}/" in index
+    page = client.get(url).get_data(as_text=True)
+    assert "@qimu_official" in page and "冬季新品直播" in page and f'id="item-{trailers[0].id}"' in page
+    response = post(f"/plans/items/{trailers[0].id}/status", {"status": "shot", "back": "week"})
+    assert response.headers["Location"].endswith(f"{url}#item-{trailers[0].id}")   # back to the brand's week
+    assert client.get(f"/plans/brand/{chain['sibling_account'].id}/{week}").status_code == 404  # a store account
+
+
+def test_the_brand_week_is_hq_only(client, login, chain):
+    login(chain["sibling_manager"])
+    week = week_string(_trailers(chain["session"], chain["brand_account"])[0].day)
+    assert client.get(f"/plans/brand/{chain['brand_account'].id}/{week}").status_code == 403
+
+
 def test_the_sibling_manager_cannot_reach_the_brands_trailer(client, login, chain):
     trailer = _trailers(chain["session"], chain["brand_account"])[0]
     login(chain["sibling_manager"])

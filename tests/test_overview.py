@@ -120,7 +120,9 @@ def test_store_manager_sees_only_own_stores(client, make_user, login, make_store
     make_account(None, "douyin", display_name="品牌官方号")
     manager = make_user(Role.STORE_MANAGER, stores=[mine])
     login(manager)
-    html = client.get("/").get_data(as_text=True)
+    first = client.get("/")
+    assert first.status_code == 302 and first.headers["Location"].endswith("/today/")  # a manager's first page
+    html = client.get("/matrix").get_data(as_text=True)
     assert "MINE-1" in html
     assert "OTHER-1" not in html
     assert "品牌官方号" not in html  # the brand strip is for HQ

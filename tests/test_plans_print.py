@@ -3,13 +3,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from fixtures_plans import MONDAY, WEEK
 from flask import url_for
 
 from matrix.auth.models import Role
 from matrix.communities.services import current_community
 from matrix.content.models import Approval, ContentKind, ItemStatus
 from matrix.plans.printing import current_communities, qr_svg
-from fixtures_plans import MONDAY, WEEK
 
 PRINT_CSS = Path(__file__).resolve().parent.parent / "static" / "css" / "print.css"
 
@@ -93,3 +93,31 @@ def test_templates_invite_to_the_same_group_as_the_print_and_the_live_code(week_
     assert (mine["community_name"], mine["community_link"]) == ("可用", "https://work.weixin.qq.com/gm/ok")
     assert current_community(store.id).name == "可用"
     assert store_variables(other, monday)["community_name"] == ""     # no group with room: nobody is invited
+
+
+def test_a_day_column_takes_the_roomiest_density_that_holds_it():
+    from matrix.plans.sheets import DENSITIES, day_cell
+
+    items = list(range(15))
+    assert [(n, day_cell(MONDAY, items, n, "21:00").density) for n in (0, 3, 4, 5, 6, 8, 9, 11)] == [
+        (0, "roomy"), (3, "roomy"), (4, "snug"), (5, "snug"), (6, "compact"), (8, "compact"), (9, "dense"),
+        (11, "dense")]
+    crowded = day_cell(MONDAY, items[:11], 48, "21:30")
+    assert len(crowded.items) == DENSITIES[-1][1] - 1 and crowded.hidden == 38 and crowded.brief
+    assert not day_cell(MONDAY, items, 5, "").brief
+
+
+def test_a_crowded_day_and_live_box_say_how_many_more(client, login, week_shop, make_item):
+    store, account = week_shop["store"], week_shop["account"]
+    for n in range(13):
+        make_item(store, account, day=MONDAY, slot=f"{8 + n:02d}:00", topic=f"周一第{n + 1}条")
+    for n in range(14):
+        make_item(store, account, day=MONDAY + timedelta(days=2), slot=f"{8 + n:02d}:30", kind=ContentKind.TRAILER,
+                  topic=f"预告{n + 1}")
+    login(week_shop["manager"])
+    html = client.get(url_for("plans.print_store", store_id=store.id, week=WEEK)).get_data(as_text=True)
+    assert "+4 more, until 20:00: see the week on the screen" in html       # 14 on Monday (13 + the fixture's)
+    assert "周一第9条" in html and "周一第10条" not in html
+    assert "+3 more: see the week on the screen" in html                    # 14 trailers, 11 lines in the box
+    assert 'class="sheet-day d-dense"' in html and 'class="sheet-day d-roomy"' in html
+    assert 'data-pages="1"' in html

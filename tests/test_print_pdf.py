@@ -1,19 +1,27 @@
 """Print the wall plan with headless Chromium to PDF and read it back: one A4 page per store.
 
 The app runs on 127.0.0.1 in a thread; Chromium gets the signed session cookie of a
-real sign-in through a small WSGI wrapper (it has no flag to set a cookie).
+real sign-in through a small WSGI wrapper (it has no flag to set a cookie). The fullest week the
+generator can make (samples.fullest_week: 12 slots, 84 items per account, four platforms, long
+texts) must still print one page per store, and the page count the print page shows must agree.
 """
+import re
 import unicodedata
 from datetime import timedelta
 
 import pytest
-from fixtures_browser import browser, print_to_pdf, signed_in_cookie
+from fixtures_browser import browser, print_to_pdf, signed_in_client, signed_in_cookie
 from fixtures_plans import MONDAY, WEEK
 from flask import url_for
 from pypdf import PdfReader
+from samples import fullest_week
 
 from matrix.auth.models import Role
 from matrix.content.models import ContentKind
+from matrix.extensions import db
+from matrix.printjobs import services as print_jobs
+from matrix.printjobs.models import JobStatus
+from matrix.printjobs.worker import run_round
 
 pytestmark = pytest.mark.slow
 
@@ -78,6 +86,75 @@ def test_city_print_has_one_page_per_store(app, login, live_server, tmp_path, ma
     assert len(reader.pages) == 3
     for page, store in zip(reader.pages, stores):
         assert flat(store.name) in flat(page.extract_text())
+
+
+def shown_pages(client, path: str) -> int:
+    """The page count the print page tells the user (its screen-only bar)."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'data-pages="(\d+)"', html)
+    assert match, html[:500]
+    return int(match.group(1))
+
+
+def test_the_fullest_week_of_one_store_prints_on_one_page(app, login, live_server, tmp_path, platforms, make_store,
+                                                          make_community, make_user):
+    browser()
+    store = make_store(code="HZ-018", name="栖木家居·杭州西湖文化广场旗舰体验店")
+    make_community(store, name="西湖店福利一群", invite_link="https://work.weixin.qq.com/gm/3f5b2a")
+    assert fullest_week([store], MONDAY) == 4 * 84
+    client = signed_in_client(app, login, make_user(Role.STORE_MANAGER, stores=[store]))
+    live_server["cookie"] = f"session={client.get_cookie('session', domain='localhost').value}"
+    path = url_for("plans.print_store", store_id=store.id, week=WEEK, _external=False)
+    reader = print_to_pdf(live_server["base"] + path, tmp_path)
+    assert len(reader.pages) == shown_pages(client, path) == 1
+    text = page_text(reader)
+    assert re.search(r"38\D{0,12}21:30", text)            # "+38 more, until 21:30": 48 a day, 10 shown
+    assert flat("西湖店福利一群") in text and flat("HZ-018") in text
+
+
+def test_a_city_of_30_fullest_weeks_prints_one_page_per_store_in_the_browser_and_as_one_pdf(
+        app, login, live_server, tmp_path, monkeypatch, platforms, make_store, make_community, make_user):
+    """The city print page (the browser prints it) and the print worker's PDF (cover first) agree."""
+    browser()
+    stores = [make_store(code=f"NJ-{n:03d}", name=f"栖木家居·南京第{n}店", city="南京", district="玄武区")
+              for n in range(30, 0, -1)]
+    for store in stores[::3]:
+        make_community(store, invite_link=f"https://work.weixin.qq.com/gm/nj{store.code}")
+    fullest_week(stores, MONDAY, caption_chars=600)
+    client = signed_in_client(app, login, make_user(Role.OPERATOR))
+    live_server["cookie"] = f"session={client.get_cookie('session', domain='localhost').value}"
+    path = url_for("plans.print_city", city=stores[0].city_code, week=WEEK, _external=False)
+    reader = print_to_pdf(live_server["base"] + path, tmp_path)
+    assert len(reader.pages) == shown_pages(client, path) == 30
+    in_order = sorted(stores, key=lambda s: s.code)
+    for n in SAMPLE:  # reading a full page's text takes 0.2 s: a few pages tell the order
+        assert flat(in_order[n].name) in flat(reader.pages[n].extract_text())
+
+    monkeypatch.setitem(app.config, "PRINT_JOB_DIR", str(tmp_path / "jobs"))
+    monkeypatch.setitem(app.config, "PRINT_JOB_BATCH", 15)   # two batches and the cover, two Chromiums at once
+    response = client.post(url_for("plans.print_pdf"), data={"city": stores[0].city_code, "week": WEEK,
+                                                             "csrf_token": csrf(client)})
+    job_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    assert run_round("test-worker", echo=lambda _line: None)
+    job = db.session.get(print_jobs.PrintJob, job_id)
+    db.session.refresh(job)
+    assert job.status == JobStatus.DONE, job.error
+    pdf = PdfReader(print_jobs.job_file(job))
+    assert len(pdf.pages) == job.page_count == 31                        # a cover and one page per store
+    assert flat("南京") in flat(pdf.pages[0].extract_text()) and flat("NJ-001–NJ-030") in flat(
+        pdf.pages[0].extract_text())
+    for n in SAMPLE:
+        assert flat(in_order[n].name) in flat(pdf.pages[n + 1].extract_text())
+    download = client.get(url_for("prints.download", job_id=job.id))
+    assert download.status_code == 200 and download.data.startswith(b"%PDF")
+
+
+SAMPLE = (0, 14, 29)
+
+
+def csrf(client) -> str:
+    html = client.get(url_for("plans.index")).get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_missing_browser_policy(monkeypatch):

@@ -15,7 +15,7 @@ from query_count import page_queries
 HQ_PAGES = ["/", "/stores/", "/accounts/", "/communities/", "/leads/", "/leads/unrouted", "/live/",
             "/live/day", "/plans/", "/plans/completion", "/notifications/", "/audit/", "/sources/",
             "/sources/rejected", "/campaigns/"]
-MANAGER_PAGES = ["/", "/stores/", "/leads/", "/live/", "/live/day"]
+MANAGER_PAGES = ["/today/", "/stores/", "/leads/", "/live/", "/live/day"]
 
 
 @pytest.fixture

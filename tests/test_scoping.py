@@ -13,13 +13,14 @@ from matrix.accounts.models import AccountScope
 from matrix.auth.models import Role
 from matrix.brands.models import Brand
 from matrix.communities.models import StaffChannel
-from matrix.content.models import ContentItem, ContentKind
+from matrix.content.models import Campaign, ContentItem, ContentKind, ContentTemplate
 from matrix.extensions import db
 from matrix.joins.models import JoinWay, JoinWayStatus
 from matrix.joins.states import make_state
 from matrix.leads.models import Lead, LeadSource, LeadStatus, RoutingRule, SourceKind
 from matrix.leads.phones import encrypt_text, protect_phone
 from matrix.live.models import LiveSession
+from matrix.materials.models import Material
 from matrix.models import Base
 from matrix.notifications.models import DeliveryStatus, Notification, NotificationKind
 from matrix.storefront.models import StorefrontSettings
@@ -125,9 +126,25 @@ def live_session_of(b) -> int:
     return session.id
 
 
+def material_of(b) -> int:
+    """A reference file of the template store B's item was made from (A's manager must not get it)."""
+    campaign = Campaign(name="乙活动", starts_on=date(2026, 11, 23), ends_on=date(2026, 11, 29))
+    db.session.add(campaign)
+    db.session.flush()
+    template = ContentTemplate(campaign_id=campaign.id, kind=ContentKind.SHORT_VIDEO, topic="乙模板")
+    db.session.add(template)
+    db.session.flush()
+    b["item_b"].template_id = template.id
+    material = Material(template_id=template.id, file_name="乙素材.png", mime="image/png", kind="image", size=4,
+                        sha256="0" * 64, data=b"\x89PNG")
+    db.session.add(material)
+    db.session.commit()
+    return material.id
+
+
 def url_arguments(objects) -> dict:
     b = objects
-    return {"session_id": live_session_of(b), "city_code": "110100",  # live: B's session; a city without A's stores
+    return {"session_id": live_session_of(b), "material_id": material_of(b), "city_code": "110100",  # live: B's session; a city without A's stores
             "store_id": b["store_b"].id, "account_id": b["account_b"].id, "community_id": b["community_b"].id,
             "user_id": b["manager_b"].id, "brand_id": b["brand"].id, "platform_id": b["platform"].id,
             "entry_id": 1, "token": "0" * 32, "kind": "stores", "lead_id": b["lead_b"].id,
@@ -137,7 +154,8 @@ def url_arguments(objects) -> dict:
             "campaign_id": 1, "template_id": 1,  # campaigns are HQ-only: 403 before any lookup
             "rule_id": 1,  # trailer rules are HQ-only too
             "join_way_id": 1,  # the WeCom page is HQ-only
-            "code": b["store_a"].code}  # public store pages: the walk opens A's and looks for B's data
+            "code": b["store_a"].code,  # public store pages: the walk opens A's and looks for B's data
+            "job_id": 1}  # print jobs are HQ-only
 
 
 # B's code is sent as a search term and may be echoed back, so it is not a marker.

@@ -6,7 +6,9 @@ from matrix.auth.models import Role
 
 @pytest.mark.parametrize("url", ["/stores/99999999999999999999", "/stores/?page=99999999999999999999",
                                  "/?page=99999999999999999999", "/accounts/?store=99999999999999999999",
-                                 "/accounts/new?store_id=99999999999999999999"])
+                                 "/accounts/new?store_id=99999999999999999999",
+                                 "/prints/99999999999999999999", "/materials/99999999999999999999",
+                                 "/today/?store=99999999999999999999", "/plans/brand/99999999999999999999/2026-W48"])
 def test_numbers_too_large_for_the_database_answer_404(client, make_user, login, url):
     login(make_user(Role.OPERATOR))
     assert client.get(url).status_code == 404

@@ -7,12 +7,12 @@ from sqlalchemy import delete, func, insert, select, update
 from matrix.audit import services as audit
 from matrix.auth.models import User
 from matrix.campaigns import values as clean
+from matrix.content.models import Approval, Campaign, ContentItem, ContentKind, ContentTemplate, ItemStatus, store_tags
+from matrix.content.variables import CONTENT_ENV
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.materials.services import delete_template_materials
 from matrix.sandbox.engine import compile_text
-from matrix.content.variables import CONTENT_ENV
-from matrix.content.models import (Approval, Campaign, ContentItem, ContentKind, ContentTemplate, ItemStatus,
-                                    store_tags)
 from matrix.stores.models import Store
 from matrix.transaction import transactional
 
@@ -76,6 +76,7 @@ def delete_campaign(campaign: Campaign, *, actor: User) -> int:
     # Kept items lose the link explicitly: SQLite does not enforce ON DELETE SET NULL unless asked to.
     db.session.execute(update(items).where(items.c.campaign_id == campaign.id).values(campaign_id=None,
                                                                                      template_id=None))
+    delete_template_materials(select(ContentTemplate.id).where(ContentTemplate.campaign_id == campaign.id))
     db.session.execute(delete(ContentTemplate).where(ContentTemplate.campaign_id == campaign.id))
     audit.record(actor, "delete", "campaign", entity_id=campaign.id, summary=campaign.name,
                  changes={**audit.snapshot(campaign, CAMPAIGN_FIELDS), "removed_items": removed})
@@ -141,6 +142,7 @@ def update_template(template: ContentTemplate, *, actor: User, **raw) -> dict:
 def delete_template(template: ContentTemplate, *, actor: User) -> None:
     """Delete a template; items made from it keep their text."""
     db.session.execute(update(ContentItem).where(ContentItem.template_id == template.id).values(template_id=None))
+    delete_template_materials([template.id])
     audit.record(actor, "delete", "content_template", entity_id=template.id, summary=template.topic,
                  changes=audit.snapshot(template, TEMPLATE_FIELDS))
     db.session.delete(template)

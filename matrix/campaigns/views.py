@@ -15,6 +15,7 @@ from matrix.content.variables import CONTENT_ENV, example_variables, first_store
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
+from matrix.materials.services import template_materials
 from matrix.models import utcnow
 from matrix.permissions import hq_required, visible_stores
 from matrix.plans.labels import CONTENT_KIND_LABELS
@@ -199,7 +200,8 @@ def template_edit(campaign_id: int, template_id: int):
                     topic=template.topic), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     return render_template("campaigns/template_form.html", form=form, campaign=campaign, template=template,
-                           variables=example_variables(current_week())), 422 if form.is_submitted() else 200
+                           variables=example_variables(current_week()), materials=template_materials(template.id),
+                           confirm=ConfirmForm()), 422 if form.is_submitted() else 200
 
 
 @bp.post("/<int:campaign_id>/templates/<int:template_id>/delete")

@@ -198,6 +198,29 @@ def _results(rng: random.Random, sessions: list[LiveSession], actor: User) -> No
         }, actor=actor)
 
 
+def book_for_today(store_id: int, *, anchor: str) -> LiveSession | None:
+    """A session of this store tomorrow, a little later than now, so its one-day trailer is due later today."""
+    actor, zone = _actor(), ZoneInfo(chain_zone())
+    account = db.session.scalar(select(Account).where(
+        Account.store_id == store_id, Account.status.in_((AccountStatus.ACTIVE, AccountStatus.INCUBATING)))
+        .order_by(Account.status, Account.id))
+    local = utcnow().astimezone(zone) + timedelta(days=1, hours=2)
+    start = local.replace(minute=30 if local.minute < 30 else 0, second=0, microsecond=0)
+    start += timedelta(hours=0 if local.minute < 30 else 1)
+    if actor is None or account is None or not 9 <= start.hour <= 20:  # late at night: tomorrow's plan will do
+        return None
+    try:
+        values = services.clean_session({"account_id": account.id, "day": start.date(),
+                                         "start": start.strftime("%H:%M"),
+                                         "end": (start + timedelta(hours=1, minutes=30)).strftime("%H:%M"),
+                                         "title": "店长直播：双十二提前购", "theme": "沙发、床品、收纳，到店福利",
+                                         "anchor": anchor}, actor=actor)
+        return services.schedule_session(values, actor=actor, accept_nearby=True)[0]
+    except DomainError:  # the account or anchor is busy then: the demo goes on without it
+        db.session.rollback()
+        return None
+
+
 def add_demo_sessions(rng: random.Random) -> int | None:
     """Trailer rules and this week's and next week's live sessions; None when sessions exist or no HQ user."""
     actor = _actor()

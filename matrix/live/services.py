@@ -131,11 +131,11 @@ def move_session(session: LiveSession, values: SessionValues, *, actor: User, ac
     before = audit.snapshot(session, AUDITED)
     accepted = _check(values, session_id=session.id, accept_nearby=accept_nearby,
                       accepted=session.accepted_overlaps or ())
-    timing = (session.starts_at, session.ends_at, session.account_id)
+    timing, old_store = (session.starts_at, session.ends_at, session.account_id), session.store_id
     apply_values(session, values)
     session.accepted_overlaps = accepted
     moved = {session.id} if timing != (session.starts_at, session.ends_at, session.account_id) else set()
-    report = sync_trailers([session], moved=moved)
+    report = sync_trailers([session], moved=moved, old_windows=[(old_store, *timing[:2])] if moved else [])
     _audit(actor, "update", session, before, report)
     db.session.commit()
     return session, report

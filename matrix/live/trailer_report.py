@@ -1,6 +1,7 @@
 """What happened to a session's trailers when it was booked, moved or cancelled: counts for the user and the audit."""
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 
@@ -20,9 +21,14 @@ class TrailerReport:
                 "revived": self.revived, "too_late": self.too_late, "failures": self.failures[:20], "posts": self.posts}
 
     def summary(self) -> str:
-        return str(self.summary_message())
+        text = str(self.summary_message())
+        if self.too_late:
+            text += " " + _("%(n)d not made: their time has passed.", n=self.too_late)
+        return text
 
     def summary_message(self):
-        """The summary as a translatable message (the audit log shows it in each reader's language)."""
-        return _l("Trailers: %(added)d added, %(moved)d moved, %(cancelled)d cancelled, %(flagged)d flagged.",
-                  added=self.added, moved=self.moved, cancelled=self.cancelled, flagged=self.flagged)
+        """Every count the user should know of, as a translatable message (the audit log shows it in each
+        reader's language); a revived trailer is back on a plan, so it is never left out."""
+        return _l("Trailers: %(added)d added, %(moved)d moved, %(revived)d brought back, %(cancelled)d cancelled, "
+                  "%(flagged)d flagged.", added=self.added, moved=self.moved, revived=self.revived,
+                  cancelled=self.cancelled, flagged=self.flagged)

@@ -27,15 +27,15 @@ from matrix.chain import chain_zone
 from matrix.content.bulk import can_copy, copy_dicts
 from matrix.content.models import Approval, ContentItem, ContentKind, ItemSource, ItemStatus
 from matrix.extensions import db
-from matrix.live.audience import Audience
+from matrix.live.audience import Audience, overlapping_neighbours
 from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
 from matrix.live.trailer_report import TrailerReport
 from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
 from matrix.models import utcnow
-from matrix.sandbox import limits
 from matrix.regions.services import region_name
+from matrix.sandbox import limits
 from matrix.sandbox.engine import render_fields
 
 CHUNK = 5_000
@@ -267,19 +267,22 @@ class _Sync:
         self.inserts, self.updates = [], []
 
 
-def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None,
-                  now: datetime | None = None) -> TrailerReport:
+def sync_trailers(sessions: list[LiveSession], *, moved: set[int] | None = None, now: datetime | None = None,
+                  old_windows: list[tuple[int | None, datetime, datetime]] = ()) -> TrailerReport:
     """Bring the trailers of `sessions` in line with their status, time and rule (in the caller's transaction).
 
-    `moved` names the sessions whose time just changed: their published trailers get a flag. The posts to the
+    `moved` names the sessions whose time just changed: their published trailers get a flag. Other stores'
+    sessions overlapping them (or `old_windows`: (store id, start, end) a session left) follow too, since a
+    store live at the time can no longer announce them, or now can again. The posts to the
     host stores' customer groups are written, moved or withdrawn with them (matrix.broadcasts.posts).
     """
     report = TrailerReport()
     if sessions:
         db.session.flush()
         now = now or utcnow()
+        neighbours = overlapping_neighbours(sessions, list(old_windows))
         with limits.render_job():  # however many sessions and steps, their texts share one rendering budget
-            _Sync(sessions, set(moved or ()), report, now).run()
+            _Sync(list(sessions) + neighbours, set(moved or ()), report, now).run()
         report.posts = sync_posts(sessions, now=now).as_dict()  # the customer groups' posts follow the trailers
     return report
 

@@ -15,9 +15,18 @@ LINKED_ENDPOINTS = ("stores.detail", "accounts.detail", "accounts.new")
 @bp.get("/")
 @login_required
 def index():
-    """Stores by city with their accounts per platform, coverage and gaps; HQ starts a new install on the setup list."""
-    if current_user.is_hq and not request.args and chain_is_empty():
+    """The first page: HQ's matrix overview (or, on a new install, the setup list); a store manager's is Today."""
+    if not current_user.is_hq:
+        return redirect(url_for("today.index"))
+    if not request.args and chain_is_empty():
         return redirect(url_for("onboarding.index"))
+    return matrix()
+
+
+@bp.get("/matrix")
+@login_required
+def matrix():
+    """Stores by city with their accounts per platform, coverage and gaps."""
     filters = services.OverviewFilters.from_args(request.args)
     data = services.overview_page(current_user, filters, page=request.args.get("page", 1, type=int))
     links = {e: e in current_app.view_functions for e in LINKED_ENDPOINTS}

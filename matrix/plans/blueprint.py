@@ -4,9 +4,9 @@ from datetime import date
 from flask import Blueprint, abort, url_for
 
 from matrix.content.models import ContentItem
-from matrix.weeks import WeekError, iso_week, week_string
 from matrix.plans.labels import labels
 from matrix.regions.services import region_name
+from matrix.weeks import WeekError, iso_week, week_string
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -24,6 +24,9 @@ def monday_or_404(week: str) -> date:
 
 
 def week_url(item: ContentItem) -> str:
-    if item.store_id is None:  # a brand main account's trailer: it lives on its session's page
-        return url_for("plans.item", item_id=item.id)
+    if item.store_id is None:  # a brand main account's item: on that account's week
+        if item.account_id is None:
+            return url_for("plans.item", item_id=item.id)
+        return url_for("plans.brand_week", account_id=item.account_id, week=week_string(item.day),
+                       _anchor=f"item-{item.id}")
     return url_for("plans.week", store_id=item.store_id, week=week_string(item.day), _anchor=f"item-{item.id}")

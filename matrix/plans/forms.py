@@ -1,15 +1,16 @@
 """Forms of the week view, the approval queue and the calendar feed. Values are checked by the services."""
 from datetime import date
 
-from flask_babel import format_date, lazy_gettext as _l
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length
 
-from matrix.forms import optional_id
 from matrix.content.models import ContentItem, ContentKind
-from matrix.weeks import week_days
+from matrix.forms import optional_id
 from matrix.plans.labels import CONTENT_KIND_LABELS
+from matrix.weeks import week_days
 
 
 def day_choices(monday: date) -> list[tuple[str, str]]:
@@ -60,6 +61,13 @@ class DecisionForm(FlaskForm):
     item_ids = SelectMultipleField(_l("Items"), coerce=int, validate_choice=False)
     decision = HiddenField(validators=[AnyOf(["approve", "reject"])])
     reason = StringField(_l("Reason for rejecting"), validators=[Length(max=300)])
+
+
+class PrintPdfForm(FlaskForm):
+    """A city (empty: the whole chain) and a week, for one PDF of their wall plans."""
+
+    city = StringField(_l("City"), validators=[Length(max=12)])
+    week = StringField(_l("Week"), validators=[InputRequired(), Length(max=10)])
 
 
 class FeedForm(FlaskForm):

@@ -1,25 +1,31 @@
 """The printable wall plan (one A4 page per store) and the store's private calendar feed."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime, get_locale, gettext as _
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from matrix.chain import chain_zone
+from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.permissions import get_store_or_404, hq_required, visible_stores
-from matrix.weeks import WeekError, current_week, iso_week, today, week_label, week_string
 from matrix.plans import ical
-from matrix.plans.forms import FeedForm
-from matrix.plans.printing import store_weeks
-from matrix.chain import chain_zone
 from matrix.plans.blueprint import bp, monday_or_404
+from matrix.plans.forms import FeedForm, PrintPdfForm
+from matrix.plans.print_jobs import request_week_pdf
+from matrix.plans.sheets import store_sheets
 from matrix.regions.services import region_name
 from matrix.stores.models import Store, StoreStatus
+from matrix.weeks import WeekError, current_week, iso_week, today, week_label, week_string
+
+BROWSER_PRINT_MAX = 300  # pages a browser tab prints without trouble; beyond, the print worker makes a PDF
 
 
-def _print_page(plans, monday, back: str, title: str):
-    return render_template("print/week.html", plans=plans, monday=monday, label=week_label(monday),
-                           week=week_string(monday), back=back, title=title,
-                           printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"))
+def _print_page(sheets, monday, back: str, title: str, city: str | None = None):
+    # Every sheet is one fixed A4 page (sheets.py), so the sheets are the pages.
+    return render_template("print/week.html", sheets=sheets, monday=monday, label=week_label(monday),
+                           week=week_string(monday), back=back, title=title, pages=len(sheets),
+                           printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"), city=city)
 
 
 @bp.get("/<int:store_id>/<week>/print")
@@ -28,7 +34,7 @@ def print_store(store_id: int, week: str):
     """The store's week on one A4 landscape page for the back-office wall."""
     store = get_store_or_404(current_user, store_id)
     monday = monday_or_404(week)
-    return _print_page(store_weeks([store], monday), monday,
+    return _print_page(store_sheets([store], monday), monday,
                        back=url_for("plans.week", store_id=store.id, week=week_string(monday)),
                        title=f"{store.code} {store.name}")
 
@@ -48,8 +54,34 @@ def print_city():
     if not stores:
         flash(_("No open store in that city to print."), "warning")
         return redirect(url_for("plans.index", city=city or None))
-    return _print_page(store_weeks(stores, monday), monday, back=url_for("plans.index", city=city),
-                       title=region_name(city))
+    if len(stores) > BROWSER_PRINT_MAX:
+        flash(_("%(n)d stores are too many pages for a browser to print: build one PDF instead.", n=len(stores)),
+              "warning")
+        return redirect(url_for("plans.index", city=city))
+    return _print_page(store_sheets(stores, monday), monday, back=url_for("plans.index", city=city),
+                       title=region_name(city), city=city)
+
+
+@bp.post("/print/pdf")
+@hq_required
+def print_pdf():
+    """Queue one PDF of a city's (or the chain's) wall plans; the print worker builds it."""
+    form = PrintPdfForm()
+    city = (form.city.data or "").strip() or None
+    if not form.validate_on_submit():
+        flash(_("Choose a week to print."), "error")
+        return redirect(url_for("plans.index", city=city))
+    try:
+        job = request_week_pdf(actor=current_user, monday=iso_week(form.week.data.strip()), city=city,
+                               locale=str(get_locale()))
+    except WeekError as e:
+        flash(str(e), "error")
+    except DomainError as e:
+        flash(e.message, "error")
+    else:
+        flash(_("The PDF is being made: this page shows how far it got."), "success")
+        return redirect(url_for("prints.detail", job_id=job.id))
+    return redirect(url_for("plans.index", city=city))
 
 
 def _feed_url(token: str) -> str:

@@ -1,6 +1,10 @@
-"""The week of one or many stores as the screen and the wall print show it, and the group QR code."""
+"""The week of one or many stores as the screen shows it, what the print shares with it, and the group QR code.
+
+The wall print's own layout (one fixed A4 sheet per store) is sheets.py.
+"""
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import segno
@@ -8,16 +12,16 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from matrix.accounts.models import Account
+from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.chain import chain_zone
 from matrix.communities.models import Community
 from matrix.communities.services import current_groups
-from matrix.live.models import LiveSession, SessionStatus
+from matrix.content.models import ContentItem, ContentKind
 from matrix.extensions import db
-from matrix.content.models import Approval, ContentItem, ContentKind, ItemStatus
-from matrix.weeks import week_days
+from matrix.live.models import LiveSession, SessionStatus
 from matrix.regions.services import region_name
 from matrix.stores.models import Store
+from matrix.weeks import week_days
 
 # Live sessions and the trailers announcing them get their own box on the wall plan.
 LIVE_KINDS = (ContentKind.LIVE, ContentKind.TRAILER)
@@ -25,10 +29,9 @@ LIVE_KINDS = (ContentKind.LIVE, ContentKind.TRAILER)
 
 @dataclass
 class StoreWeek:
-    store: Store
+    store: Store | None          # None: a brand main account's week
     monday: date
     items: list[ContentItem]
-    community: Community | None = None
     sessions: list[LiveSession] = field(default_factory=list)  # the store's own live sessions that week
     days: list[tuple[date, list[ContentItem]]] = field(init=False)
 
@@ -52,20 +55,16 @@ class StoreWeek:
         """Every slot used this week, earliest first (the rows of the screen grid)."""
         return sorted({item.slot for item in self.items})
 
-    @property
-    def qr_svg(self) -> Markup | None:
-        if self.community is None or not self.community.invite_link:
-            return None
-        return qr_svg(self.community.invite_link)
 
 
+@lru_cache(maxsize=4096)  # a chain's stores keep their group link for weeks: each print job makes them again
 def qr_svg(text: str) -> Markup:
     """An inline SVG QR code, sized by CSS (no width/height of its own), black on white."""
     code = segno.make(text, error="m", micro=False)
     return Markup(code.svg_inline(scale=1, border=2, omitsize=True, dark="#000", light="#fff"))
 
 
-def week_items(store_ids: list[int], monday: date, *, printable: bool = False) -> dict[int, list[ContentItem]]:
+def week_items(store_ids: list[int], monday: date) -> dict[int, list[ContentItem]]:
     """Store id -> the store's items of the week by day, slot and account (one query)."""
     query = (select(ContentItem)
              .where(ContentItem.store_id.in_(store_ids), ContentItem.day >= monday,
@@ -73,8 +72,6 @@ def week_items(store_ids: list[int], monday: date, *, printable: bool = False) -
              .options(selectinload(ContentItem.account).selectinload(Account.platform),
                       selectinload(ContentItem.live_session).selectinload(LiveSession.store))
              .order_by(ContentItem.day, ContentItem.slot, ContentItem.account_id, ContentItem.id))
-    if printable:  # the wall plan shows only what the staff should still do or did
-        query = query.where(ContentItem.approval != Approval.REJECTED, ContentItem.status != ItemStatus.CANCELLED)
     found: dict[int, list[ContentItem]] = {store_id: [] for store_id in store_ids}
     for item in db.session.scalars(query):
         found[item.store_id].append(item)
@@ -103,12 +100,34 @@ def current_communities(store_ids: list[int]) -> dict[int, Community]:
     return {store_id: groups[c.id] for store_id, c in chosen.items()}
 
 
+def brand_accounts() -> list[Account]:
+    """The brand main accounts, by brand and platform, for HQ's week links."""
+    return list(db.session.scalars(select(Account).join(Account.platform)
+                                   .options(selectinload(Account.platform), selectinload(Account.brand))
+                                   .where(Account.scope == AccountScope.BRAND)
+                                   .order_by(Account.brand_id, Platform.sort_order, Account.handle)))
 
-def store_weeks(stores: list[Store], monday: date, *, printable: bool = True) -> list[StoreWeek]:
-    """The week of each store, in the order given, with its current group for the QR code."""
+
+def account_week(account: Account, monday: date) -> StoreWeek:
+    """A brand main account's week: its items (the trailers it posts) and its own live sessions."""
+    start = datetime.combine(monday, time.min, tzinfo=ZoneInfo(chain_zone()))
+    items = list(db.session.scalars(
+        select(ContentItem).where(ContentItem.account_id == account.id, ContentItem.day >= monday,
+                                  ContentItem.day <= monday + timedelta(days=6))
+        .options(selectinload(ContentItem.account).selectinload(Account.platform),
+                 selectinload(ContentItem.live_session).selectinload(LiveSession.store))
+        .order_by(ContentItem.day, ContentItem.slot, ContentItem.id)))
+    sessions = list(db.session.scalars(
+        select(LiveSession).where(LiveSession.account_id == account.id, LiveSession.starts_at >= start,
+                                  LiveSession.starts_at < start + timedelta(days=7),
+                                  LiveSession.status != SessionStatus.CANCELLED)
+        .options(selectinload(LiveSession.account).selectinload(Account.platform))
+        .order_by(LiveSession.starts_at, LiveSession.id)))
+    return StoreWeek(None, monday, items, sessions)
+
+
+def store_weeks(stores: list[Store], monday: date) -> list[StoreWeek]:
+    """The week of each store as the screen shows it, in the order given."""
     ids = [store.id for store in stores]
-    items = week_items(ids, monday, printable=printable)
-    communities = current_communities(ids) if printable else {}
-    sessions = week_sessions(ids, monday)
-    return [StoreWeek(store, monday, items[store.id], communities.get(store.id), sessions[store.id])
-            for store in stores]
+    items, sessions = week_items(ids, monday), week_sessions(ids, monday)
+    return [StoreWeek(store, monday, items[store.id], sessions[store.id]) for store in stores]

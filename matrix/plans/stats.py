@@ -1,8 +1,10 @@
 """How far the stores got with a week: counts per campaign, city and store from grouped queries.
 
 "Done" is the published share of the items that count: cancelled items and items HQ
-rejected are left out. Overdue items are planned or shot and their slot has passed in
-the chain's time zone (compared to the minute, like the week view).
+rejected are left out. Each item counts once. Once its slot has passed in the chain's time
+zone (compared to the minute, like the week view), a planned item is overdue, and a shot
+item is "shot, not published": the video exists and only posting it is late, which is a
+different job for the store (and a different talk for HQ) than a video never shot.
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 
-from matrix.extensions import db
 from matrix.content.models import Approval, Campaign, ContentItem, ItemStatus
+from matrix.extensions import db
 from matrix.stores.models import Store
 
-BAR_ORDER = ("published", "skipped", "shot", "planned", "overdue")
+BAR_ORDER = ("published", "skipped", "shot", "shot_late", "planned", "overdue")
 
 
 @dataclass
@@ -23,11 +25,17 @@ class Counts:
     shot: int = 0      # shot and not yet due
     published: int = 0
     skipped: int = 0
-    overdue: int = 0   # planned or shot, slot passed
+    overdue: int = 0   # planned, slot passed: not even shot
+    shot_late: int = 0  # shot, slot passed, not published yet
 
     @property
     def total(self) -> int:
-        return self.planned + self.shot + self.published + self.skipped + self.overdue
+        return self.planned + self.shot + self.published + self.skipped + self.overdue + self.shot_late
+
+    @property
+    def late(self) -> int:
+        """Everything past its slot and not published (what the week view marks overdue)."""
+        return self.overdue + self.shot_late
 
     @property
     def percent_done(self) -> int:
@@ -54,13 +62,13 @@ def _sums(now: datetime, zone: str) -> list:
     today, minute = _now_local(now, zone)
     status = ContentItem.status
     due = or_(ContentItem.day < today, and_(ContentItem.day == today, ContentItem.slot < minute))
-    is_open = status.in_([ItemStatus.PLANNED, ItemStatus.SHOT])
 
     def total(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    return [total(and_(status == ItemStatus.PLANNED, ~due)), total(and_(status == ItemStatus.SHOT, ~due)),
-            total(status == ItemStatus.PUBLISHED), total(status == ItemStatus.SKIPPED), total(and_(is_open, due))]
+    planned, shot = status == ItemStatus.PLANNED, status == ItemStatus.SHOT
+    return [total(and_(planned, ~due)), total(and_(shot, ~due)), total(status == ItemStatus.PUBLISHED),
+            total(status == ItemStatus.SKIPPED), total(and_(planned, due)), total(and_(shot, due))]
 
 
 def _week_filter(monday: date, *, city: str | None = None, campaign_id: int | None = None) -> list:

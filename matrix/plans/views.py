@@ -1,32 +1,35 @@
 """The weekly plan: choose a store, see its week, and work its items."""
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from matrix.forms import show_error
-from matrix.stores.picker import city_choices
 from matrix.accounts.models import Account, AccountScope, Platform
 from matrix.chain import chain_zone
+from matrix.content.models import Approval, ContentItem
+from matrix.content.scoping import get_item_or_404
 from matrix.errors import DomainError
 from matrix.extensions import db
-from matrix.models import utcnow
+from matrix.forms import show_error
 from matrix.live.models import LiveSession
-from matrix.permissions import get_store_or_404, visible_stores
-from matrix.content.scoping import get_item_or_404
 from matrix.live.scoping import visible_sessions
-from matrix.content.models import Approval, ContentItem
-from matrix.weeks import (current_week, next_week, previous_week, week_label,
-                                   week_string)
+from matrix.materials.services import template_materials
+from matrix.models import utcnow
+from matrix.permissions import get_store_or_404, visible_stores
 from matrix.plans import services
 from matrix.plans.blueprint import bp, monday_or_404, week_url
-from matrix.plans.forms import (ItemTextForm, MoveForm, NewItemForm, StatusForm, day_choices, item_form_data,
-                                parse_day)
+from matrix.plans.forms import ItemTextForm, MoveForm, NewItemForm, StatusForm, day_choices, item_form_data, parse_day
 from matrix.plans.labels import ITEM_STATUS_LABELS
-from matrix.plans.printing import store_weeks
+from matrix.plans.printing import brand_accounts, store_weeks
 from matrix.stores.models import Store
+from matrix.stores.picker import city_choices
+from matrix.weeks import current_week, next_week, previous_week, week_label, week_string
+
 
 def announced_session(item: ContentItem):
     """The live session a trailer announces, when the viewer may see it (siblings may not)."""
@@ -44,7 +47,7 @@ def index():
     if not current_user.is_hq:
         stores = db.session.scalars(query.order_by(Store.code)).all()
         if len(stores) == 1:
-            return redirect(url_for("plans.week", store_id=stores[0].id, week=this_week))
+            return redirect(url_for("plans.week", store_id=stores[0].id, week=this_week, _anchor="today"))
     if city := request.args.get("city"):
         query = query.where(Store.city_code == city)
     if q := request.args.get("q", "").strip():
@@ -56,7 +59,7 @@ def index():
         pending = db.session.scalar(select(func.count(ContentItem.id))
                                     .where(ContentItem.approval == Approval.PENDING))
     return render_template("plans/index.html", page=page, cities=city_choices(current_user), week=this_week,
-                           pending=pending)
+                           pending=pending, brands=brand_accounts() if current_user.is_hq else [])
 
 
 @bp.get("/<int:store_id>/<week>")
@@ -65,10 +68,11 @@ def week(store_id: int, week: str):
     """One store's week: days by slots on wide screens, a day-by-day list on phones."""
     store = get_store_or_404(current_user, store_id)
     monday = monday_or_404(week)
-    plan = store_weeks([store], monday, printable=False)[0]
+    plan = store_weeks([store], monday)[0]
     now, zone = utcnow(), chain_zone()
     overdue = {item.id for item in plan.items if services.is_overdue(item, now=now, zone=zone)}
     return render_template("plans/week.html", store=store, plan=plan, monday=monday, label=week_label(monday),
+                           today=now.astimezone(ZoneInfo(zone)).date(),
                            week=week_string(monday), prev_week=week_string(previous_week(monday)),
                            next_week=week_string(next_week(monday)), this_week=week_string(current_week()),
                            overdue=overdue, quick_form=StatusForm())
@@ -86,7 +90,7 @@ def _item_page(item: ContentItem, status: int = 200, **forms):
     overdue = services.is_overdue(item, now=utcnow(), zone=chain_zone())
     return render_template("plans/item.html", item=item, text_form=text_form, move_form=move_form,
                            status_form=status_form, overdue=overdue, week=week_string(item.day),
-                           session=announced_session(item)), status
+                           session=announced_session(item), materials=template_materials(item.template_id)), status
 
 
 @bp.get("/items/<int:item_id>")
@@ -142,8 +146,9 @@ def item_status(item_id: int):
             services.change_status(item, actor=current_user, status=form.status.data,
                                    post_url=form.post_url.data or "", reason=form.reason.data or "")
             flash(_("The item is now %(status)s.", status=ITEM_STATUS_LABELS[item.status.value]), "success")
-            return redirect(request.form.get("back") == "week" and week_url(item)
-                            or url_for("plans.item", item_id=item.id))
+            back = request.form.get("back")
+            return redirect(week_url(item) if back == "week" else url_for("today.index") if back == "today"
+                            else url_for("plans.item", item_id=item.id))
         except DomainError as e:
             show_error(form, e)
     return _item_page(item, 422, status_form=form)
