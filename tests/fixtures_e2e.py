@@ -7,6 +7,7 @@ page of every flow. `nav_pages(tab)` lists the pages a role reaches from the nav
 127.0.0.1 (Chromium resolves no other name); those tried are recorded in `Tab.outside`.
 """
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,8 +85,29 @@ def no_sideways_scroll(tab: "Tab") -> None:
     assert wide <= 0, f"{tab.page.url} is {wide} px wider than the phone"
 
 
+def no_squeezed_title(tab: "Tab") -> None:
+    """On a phone the page's title is not squeezed into a sliver beside its buttons (Chinese wraps per character)."""
+    if tab.page.viewport_size["width"] > 480 or tab.page.locator("main h1").count() != 1:
+        return
+    width, lines = tab.page.eval_on_selector("main h1", """h1 => {
+        const box = h1.getBoundingClientRect(), style = getComputedStyle(h1);
+        const line = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+        return [box.width, Math.round(box.height / line)];
+    }""")
+    assert width >= tab.page.viewport_size["width"] / 2 or lines <= 2, \
+        f"{tab.page.url}: the title is {width:.0f} px wide on {lines} lines"
+
+
+def shoot_every_page(tab: "Tab") -> None:
+    """E2E_SHOOT_ALL=1: every page opened is saved as <role>-<path>.png, to look over them all by eye."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", tab.path).strip("-") or "home"
+    tab.shoot(f"all-{tab.role}-{'phone-' if tab.page.viewport_size['width'] <= 480 else ''}{slug}")
+
+
 # Run on every page a flow opens, in order. Later checks (accessibility) append themselves here.
-PAGE_CHECKS: list[Callable[["Tab"], None]] = [no_page_errors, no_sideways_scroll]
+PAGE_CHECKS: list[Callable[["Tab"], None]] = [no_page_errors, no_sideways_scroll, no_squeezed_title]
+if os.environ.get("E2E_SHOOT_ALL") == "1":
+    PAGE_CHECKS.append(shoot_every_page)
 
 
 @dataclass
