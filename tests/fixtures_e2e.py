@@ -31,7 +31,7 @@ SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOTS") or Path(__file__).resolve()
 
 
 def _playwright():
-    """Playwright's sync API and the browser's path, or a skip (a failure when CI requires the browser)."""
+    """Playwright's sync API once it and the browser are here; else a skip (a failure when CI requires them)."""
     required = os.environ.get("MATRIX_REQUIRE_BROWSER") == "1"
     try:
         from playwright.sync_api import sync_playwright

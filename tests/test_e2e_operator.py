@@ -3,6 +3,7 @@ whose trailers reach a sibling store's plan, and that plan printed on one A4 pag
 import csv
 import io
 import re
+import unicodedata
 from datetime import date, timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from matrix.auth.models import Role
 from matrix.brands.models import Brand
 from matrix.extensions import db
 from matrix.stores.models import Store
-from matrix.weeks import current_week, next_week, week_string
+from matrix.weeks import current_week, next_week, today, week_string
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ def test_operator_imports_plans_books_and_prints(browse, hq):
     tab = browse(hq)
     bad = [row if row[0] != "HZ-103" else [*row[:5], BAD_LON, *row[6:]] for row in STORES]
     preview = upload(tab, "stores", "门店.csv", sheet([STORE_HEADER, *bad]))
-    assert tab.page.locator(".badge-error").count() >= 1 and "HZ-103" in preview
+    assert tab.page.locator(".badge-error").count() >= 1 and "HZ-103" in preview and BAD_LON in preview
     assert tab.page.locator("form[action$='/confirm'] button.primary").is_disabled()
     tab.shoot("operator-import-error")
     assert db.session.scalar(select(Store).limit(1)) is None
@@ -103,11 +104,13 @@ def test_operator_imports_plans_books_and_prints(browse, hq):
     session_title = "冬季新品直播"
     book_session(tab, handle="qimu_hz101", day=iso_day(week, 4), title=session_title)
 
-    sibling = db.session.scalar(select(Store).where(Store.code == "HZ-102"))
-    tab.visit(f"/plans/{sibling.id}/{week}")
-    assert f"直播预告：{session_title}" in tab.text()
+    stores = {store.code: store.id for store in db.session.scalars(select(Store))}
+    tab.visit(f"/plans/{stores['HZ-102']}/{week}")  # a sibling in the same city posts the trailers too
+    assert f"直播预告：{session_title}" in tab.text() and "@qimu_hz102" in tab.text()
     tab.shoot("operator-sibling-week")
-    print_one_page(tab, f"/plans/{sibling.id}/{week}/print", session_title)
+    print_one_page(tab, f"/plans/{stores['HZ-102']}/{week}/print", session_title)
+    tab.visit(f"/plans/{stores['SH-201']}/{week}")  # Shanghai's viewers are not Hangzhou's
+    assert session_title not in tab.text() and "新品探店" in tab.text()
 
 
 def iso_day(week: str, weekday: int) -> str:
@@ -118,10 +121,10 @@ def iso_day(week: str, weekday: int) -> str:
 def plan_week(tab, week: str) -> None:
     """A campaign for every store, one template, and the week generated."""
     tab.visit("/campaigns/new")
-    today = date.today()
+    first = today()
     tab.page.fill("input[name=name]", "冬季焕新季")
-    tab.page.fill("input[name=starts_on]", today.isoformat())
-    tab.page.fill("input[name=ends_on]", (today + timedelta(days=40)).isoformat())
+    tab.page.fill("input[name=starts_on]", first.isoformat())
+    tab.page.fill("input[name=ends_on]", (first + timedelta(days=40)).isoformat())
     tab.page.fill("input[name=short_video]", "3")
     tab.page.fill("input[name=slots]", "12:00, 18:00")
     submit(tab, "main form button.primary")
@@ -158,6 +161,7 @@ def print_one_page(tab, path: str, expected: str) -> None:
     (SCREENSHOTS / "operator-print.pdf").write_bytes(data)
     pdf = PdfReader(io.BytesIO(data))
     assert len(pdf.pages) == 1
+    assert expected in unicodedata.normalize("NFKC", pdf.pages[0].extract_text()).replace("\n", "")
     width, height = (float(v) for v in pdf.pages[0].mediabox[2:])
     assert (round(width), round(height)) == (842, 595)  # A4 landscape in points
 
