@@ -21,7 +21,8 @@ from matrix.stores.models import Store, StoreStatus
 
 # Fixtures that several test modules share, and the stand-in servers' fixtures (robot, webhook, geocoder_server).
 pytest_plugins = ["fixtures_plans", "fixtures_leads", "fixtures_live", "fixtures_hooks", "fixtures_browser",
-                  "fixtures_storefront", "fixtures_channels", "robot_server", "geocoder_server", "wecom_app_server"]
+                  "fixtures_e2e", "fixtures_storefront", "fixtures_channels", "robot_server", "geocoder_server",
+                  "wecom_app_server"]
 
 PASSWORD = "correct-horse-battery"
 # Hashed once, cheaply: scrypt per built user would dominate the suite's time. Sign-in still checks it.

@@ -214,3 +214,10 @@ def test_lists_and_mappings_read_as_items_old_entries_too(client, operator):
     html = client.get("/audit/").get_data(as_text=True)
     assert "Short video: 7" in html and "12:00, 18:00" in html and "<th>Image post</th>" in html and "09:00" in html
     assert "{&#39;" not in html and "[&#39;" not in html and "[]" not in html
+
+
+def test_every_field_a_live_session_entry_records_has_a_label():
+    from matrix.audit.labels import FIELD_LABELS
+    from matrix.live.services import AUDITED
+
+    assert [name for name in AUDITED if name not in FIELD_LABELS] == []

@@ -63,6 +63,9 @@ FIELD_LABELS = {
     "naming_rule": _l("Naming rule"), "account_name_rule": _l("Account name rule"),
     "group_name_rule": _l("Group name rule"), "files": _l("Files"), "saved": _l("Saved"), "refused": _l("Refused"),
     "clashes": _l("Clashes"), "fixed": _l("Fixed"), "unfixable": _l("Could not be moved"),
+    "live_url": _l("Live room link"), "new_followers": _l("New followers"), "orders": _l("Orders"),
+    "leads": _l("Leads"), "replay_url": _l("Replay URL"), "cancel_reason": _l("Reason for cancelling"),
+    "accepted_overlaps": _l("Accepted overlaps"), "posts": _l("Community posts"), "withdrawn": _l("Withdrawn"),
     # A campaign's cadence is kept as kind -> items a week.
     "short_video": _l("Short video"), "image_post": _l("Image post"), "live": _l("Live session"),
     "trailer": _l("Trailer"),
