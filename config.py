@@ -95,6 +95,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session cookie bounds the token's life
     # Lead routing: how often (s) a process checks whether any process changed a store.
     ROUTING_INDEX_CHECK_S = float(os.environ.get("ROUTING_INDEX_CHECK_S", "1.0"))
+    # HQ's pages: how often (s) a process checks whether its summaries of the chain (cities, coverage) are stale;
+    # 0 keeps none (the tests: a page sends the same queries every time).
+    CHAIN_CACHE_CHECK_S = float(os.environ.get("CHAIN_CACHE_CHECK_S", "2.0"))
+    # Reports (a week's completion): how long (s) a process reuses figures it summed up; 0 never does.
+    REPORT_CACHE_S = float(os.environ.get("REPORT_CACHE_S", "60"))
     # Leads: phones are Fernet-encrypted with LEAD_PHONE_KEY (comma-separated keys rotate: the first
     # encrypts, all decrypt; lead-source secrets use the same keys) and hashed with LEAD_HASH_KEY
     # (HMAC-SHA256) to find duplicates. Losing either key loses the stored phones: back them up.
@@ -175,6 +180,8 @@ class TestConfig(Config):
     GEOCODER_MIN_DELAY_S = 0.0
     SERVER_NAME = "localhost"
     ROUTING_INDEX_CHECK_S = 0.0
+    CHAIN_CACHE_CHECK_S = 0.0
+    REPORT_CACHE_S = 0.0
     # Fixed test keys (never used outside tests).
     LEAD_PHONE_KEY = "dGVzdC1sZWFkLXBob25lLWtleS0zMi1ieXRlcy1vayE="
     LEAD_HASH_KEY = "test-lead-hash-key"

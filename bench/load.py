@@ -235,7 +235,15 @@ def sign_in(host: str, port: int, username: str, password: str) -> str:
     response.read()
     if response.status != 302:
         raise RuntimeError(f"sign-in of {username} answered {response.status}")
-    return _session_cookie(response) or cookie
+    cookie = _session_cookie(response) or cookie
+    # Follow the redirect as a browser does: the first page stores its CSRF secret in the (fresh) session and
+    # sets the cookie again; a client that kept the older cookie would get a Set-Cookie (so no gzip) every time.
+    connection = http.client.HTTPConnection(host, port, timeout=30)
+    target = urllib.parse.urlsplit(response.getheader("Location") or "/")
+    connection.request("GET", target.path or "/", headers={"Cookie": cookie, **agent})
+    landing = connection.getresponse()
+    landing.read()
+    return _session_cookie(landing) or cookie
 
 
 def _session_cookie(response) -> str | None:

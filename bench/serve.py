@@ -80,11 +80,17 @@ class Gunicorn:
         import subprocess
 
         folder = Path(__file__).resolve().parent
-        command = [str(Path(sys.executable).parent / "gunicorn"), "-w", str(self.workers), "-k", "sync",
-                   "-b", f"127.0.0.1:{self.port}", "--chdir", str(folder), "--timeout", str(self.timeout),
-                   "--backlog", "2048", "--log-level", "warning", f"serve:{self.name}"]
-        output = self.log.open("a") if self.log else None  # the app's warnings (a lead not notified ...)
-        self.process = subprocess.Popen(command, env={**os.environ, **self.env}, stdout=output, stderr=output)
+        # Production's gunicorn.conf.py (logging, gc.freeze after fork), with the bench's workers and time-out,
+        # no recycling of workers in the middle of a run, and no `flask check` (it would build the app from the
+        # environment's settings, not from BENCH_DATABASE_URL).
+        command = [str(Path(sys.executable).parent / "gunicorn"), "-c", str(folder.parent / "gunicorn.conf.py"),
+                   "-w", str(self.workers), "-k", "sync", "-b", f"127.0.0.1:{self.port}", "--chdir", str(folder),
+                   "--timeout", str(self.timeout), "--max-requests", "0", "--backlog", "2048",
+                   "--log-level", "warning", f"serve:{self.name}"]
+        # The app's warnings (a lead not notified ...) and the access log go to the log file, else nowhere.
+        output = self.log.open("a") if self.log else subprocess.DEVNULL
+        env = {**os.environ, "STOREMATRIX_SKIP_CHECK": "1", **self.env}
+        self.process = subprocess.Popen(command, env=env, stdout=output, stderr=output)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -8,7 +8,8 @@ MACROS = '{% from "_macros/import_report.html" import details_cell, report_table
 
 def render(app, source: str, **context) -> str:
     with app.test_request_context():
-        return " ".join(render_template_string(MACROS + source, **context).split())
+        # Whitespace between tags shows nothing (and block tags leave none behind): compare without it.
+        return " ".join(render_template_string(MACROS + source, **context).split()).replace("> <", "><")
 
 
 def test_findings_are_named_by_a_mapping_or_a_function_and_a_finding_without_a_field_is_its_message(app):
@@ -20,7 +21,7 @@ def test_findings_are_named_by_a_mapping_or_a_function_and_a_finding_without_a_f
     assert '<li class="warn-text"><b>nearby</b>: Overlaps HZ-002.</li>' in live  # unknown field: its own name
     registry = render(app, "{% call details_cell(errors, {}, label_of) %}<li>more</li>{% endcall %}",
                       errors={"code": "Taken."}, label_of=lambda name: name.upper())
-    assert '<b>CODE</b>: Taken.</li> <li>more</li> </ul></td>' in registry
+    assert '<b>CODE</b>: Taken.</li><li>more</li></ul></td>' in registry
 
 
 def test_the_table_says_when_rows_are_cut_or_none_show(app):
@@ -29,9 +30,9 @@ def test_the_table_says_when_rows_are_cut_or_none_show(app):
               "<td>{{ row.status }}</td>{{ result_cell(row.status, 'New') }}{% endcall %}")
     page = render(app, source, rows=rows, total=3, empty=None)
     assert "Showing the first 1 of 3 rows." in page and '<table class="data stack import-report extra">' in page
-    assert ('<td class="num" data-label="Line">2</td> <td>new</td> <td data-label="Result">'
+    assert ('<td class="num" data-label="Line">2</td><td>new</td><td data-label="Result">'
             '<span class="badge badge-new">New</span></td>') in page
     empty = render(app, source, rows=[], total=0, empty="No rows with this result.")
     assert '<tr><td colspan="3" class="muted">No rows with this result.</td></tr>' in empty
     assert "Showing the first" not in empty
-    assert "<tbody> </tbody>" in render(app, source, rows=[], total=0, empty=None)
+    assert "<tbody></tbody>" in render(app, source, rows=[], total=0, empty=None)

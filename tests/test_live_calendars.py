@@ -2,12 +2,13 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from fixtures_live import DAY, book, text
 from flask import url_for
 
 from matrix.extensions import db
 from matrix.live import calendars
+from matrix.live import day as live_day
 from matrix.weeks import monday_of, week_string
-from fixtures_live import DAY, book, text
 
 ZONE = "Asia/Shanghai"
 TZ = ZoneInfo(ZONE)
@@ -21,22 +22,22 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 def test_bar_position_is_a_share_of_the_axis():
     day = date(2026, 11, 28)
     start, end = at(day, 6), at(day, 6) + timedelta(hours=18)
-    assert calendars.bar_position(at(day, 19), at(day, 21), start, end) == (72.222, 11.111, False, False)
-    assert calendars.bar_position(at(day, 6), at(day, 7, 30), start, end) == (0.0, 8.333, False, False)
+    assert live_day.bar_position(at(day, 19), at(day, 21), start, end) == (72.222, 11.111, False, False)
+    assert live_day.bar_position(at(day, 6), at(day, 7, 30), start, end) == (0.0, 8.333, False, False)
     # Clipped at the axis' ends, and said so.
-    assert calendars.bar_position(at(day, 5), at(day, 7), start, end) == (0.0, 5.556, True, False)
-    assert calendars.bar_position(at(day, 23), at(day, 23) + timedelta(hours=2), start, end) == (94.444, 5.556,
+    assert live_day.bar_position(at(day, 5), at(day, 7), start, end) == (0.0, 5.556, True, False)
+    assert live_day.bar_position(at(day, 23), at(day, 23) + timedelta(hours=2), start, end) == (94.444, 5.556,
                                                                                                    False, True)
 
 
 def test_day_axis_widens_for_early_and_late_sessions():
     day = date(2026, 11, 28)
-    assert calendars.day_axis(day, [(at(day, 19), at(day, 21))], ZONE) == (at(day, 6), at(day + timedelta(days=1), 0))
+    assert live_day.day_axis(day, [(at(day, 19), at(day, 21))], ZONE) == (at(day, 6), at(day + timedelta(days=1), 0))
     early = (at(day, 4, 30), at(day, 6))
     late = (at(day, 23), at(day + timedelta(days=1), 1, 15))
-    assert calendars.day_axis(day, [early, late], ZONE) == (at(day, 4), at(day + timedelta(days=1), 2))
+    assert live_day.day_axis(day, [early, late], ZONE) == (at(day, 4), at(day + timedelta(days=1), 2))
     carried = (at(day - timedelta(days=1), 23), at(day, 1))  # from yesterday: the axis starts at midnight
-    assert calendars.day_axis(day, [carried], ZONE)[0] == at(day, 0)
+    assert live_day.day_axis(day, [carried], ZONE)[0] == at(day, 0)
 
 
 def test_nearby_counts_only_other_stores_of_the_same_city_at_overlapping_times():
@@ -51,7 +52,7 @@ def test_nearby_counts_only_other_stores_of_the_same_city_at_overlapping_times()
 
 def test_hour_counts_count_sessions_live_within_each_hour():
     d = date(2026, 11, 28)
-    hours = calendars.hour_counts([(at(d, 19), at(d, 21)), (at(d, 20, 30), at(d, 21))], at(d, 18), at(d, 22))
+    hours = live_day.hour_counts([(at(d, 19), at(d, 21)), (at(d, 20, 30), at(d, 21))], at(d, 18), at(d, 22))
     assert [(h.label, h.count, h.left) for h in hours] == [("18:00", 0, 0.0), ("19:00", 1, 25.0), ("20:00", 2, 50.0),
                                                            ("21:00", 0, 75.0)]
 
@@ -62,7 +63,7 @@ def test_day_view_places_bars_groups_by_city_and_marks_overlaps(app, live):
     b = book(live["account_b"], hq, start="20:00", end="22:00", anchor="王芳", title="滨江夜场")
     c = book(live["account_c"], hq, start="20:00", end="21:00", anchor="赵六")
     late = book(live["account_c"], hq, start="23:00", end="01:00", anchor="赵六", title="深夜场")
-    view = calendars.day_view(hq, DAY, zone=ZONE)
+    view = live_day.day_view(hq, DAY, zone=ZONE)
     assert (view.axis_start, view.axis_end) == (at(DAY, 6), at(DAY + timedelta(days=1), 1))   # 19 hours
     bars = {bar.session.id: bar for _code, group in view.groups for bar in group}
     assert (bars[a.id].left, bars[a.id].width) == (68.421, 10.526)   # 13/19 and 2/19 of the axis
@@ -70,21 +71,29 @@ def test_day_view_places_bars_groups_by_city_and_marks_overlaps(app, live):
     assert (bars[a.id].nearby, bars[b.id].nearby, bars[c.id].nearby) == (1, 1, 0)
     assert [code for code, _group in view.groups] == sorted([live["store_a"].city_code, live["store_c"].city_code])
     assert {h.label: h.count for h in view.hours}["20:00"] == 3 and view.busiest == 3
-    mine = calendars.day_view(live["manager"], DAY, zone=ZONE)
+    mine = live_day.day_view(live["manager"], DAY, zone=ZONE)
     assert [bar.session.id for _code, group in mine.groups for bar in group] == [a.id]
     assert mine.axis_end == at(DAY + timedelta(days=1), 0)  # only what the manager sees widens the axis
 
 
-def test_a_capped_day_view_still_counts_every_session(app, live, monkeypatch):
+def test_the_day_draws_a_page_of_bars_and_sums_up_every_session(app, live):
     hq = live["hq"]
-    book(live["account_a"], hq, start="19:00", end="21:00")
-    book(live["account_b"], hq, start="20:00", end="22:00", anchor="王芳")
-    book(live["account_c"], hq, start="20:00", end="21:00", anchor="赵六")
-    monkeypatch.setattr(calendars, "DAY_VIEW_LIMIT", 2)
-    view = calendars.day_view(hq, DAY, zone=ZONE)
-    assert view.capped and view.total == 3
-    assert sum(len(group) for _code, group in view.groups) == 2
-    assert {h.label: h.count for h in view.hours}["20:00"] == 3
+    a = book(live["account_a"], hq, start="19:00", end="21:00")
+    b = book(live["account_b"], hq, start="20:00", end="22:00", anchor="王芳")
+    c = book(live["account_c"], hq, start="20:00", end="21:00", anchor="赵六")
+    first = live_day.day_view(hq, DAY, zone=ZONE, per_page=2)
+    second = live_day.day_view(hq, DAY, zone=ZONE, per_page=2, page=2)
+    drawn = [[bar.session.id for _code, group in view.groups for bar in group] for view in (first, second)]
+    in_order = sorted((a, b, c), key=lambda s: (s.store.city_code, s.starts_at))  # by city, then start
+    assert drawn == [[s.id for s in in_order[:2]], [in_order[2].id]] and first.total == second.total == 3
+    assert (first.bars.pages, first.bars.has_next, second.bars.has_prev, second.bars.has_next) == (2, True, True, False)
+    assert {h.label: h.count for h in second.hours}["20:00"] == 3  # every session, not only the page's
+    hangzhou, other = first.cities
+    assert (hangzhou.code, hangzhou.sessions, hangzhou.nearby) == (live["store_a"].city_code, 2, 2)
+    assert (hangzhou.busiest.label, hangzhou.busiest.count) == ("20:00", 2)
+    assert (other.code, other.sessions, other.nearby) == (live["store_c"].city_code, 1, 0)
+    assert [bar.nearby for _code, group in second.groups for bar in group] == [0 if in_order[2] is c else 1]
+    assert live_day.day_view(hq, DAY, zone=ZONE, per_page=2, page=9).bars.page == 2  # past the end: the last page
 
 
 def test_day_view_page_draws_the_bars(client, login, live):
@@ -97,6 +106,21 @@ def test_day_view_page_draws_the_bars(client, login, live):
     assert (DAY - timedelta(days=1)).isoformat() in html and (DAY + timedelta(days=1)).isoformat() in html
     html = text(client.get(url_for("live.day", date="2026-02-30")), 200)
     assert "is not a date" in html
+
+
+def test_day_view_page_lists_cities_and_pages_its_bars(client, login, live, monkeypatch):
+    for account, anchor in (("account_a", "甲"), ("account_b", "乙"), ("account_c", "丙")):
+        book(live[account], live["hq"], start="19:00", end="21:00", anchor=anchor)
+    monkeypatch.setattr(live_day, "DAY_BARS", 2)
+    login(live["hq"])
+    html = text(client.get(url_for("live.day", date=DAY.isoformat())), 200)
+    city = live["store_c"].city_code
+    assert f'href="/live/day?date={DAY.isoformat()}&amp;city={city}"' in html and "Sessions by city" in html
+    assert html.count('class="live-bar') == 2 and "Sessions 1 to 2 of 3, by city and start." in html
+    html = text(client.get(url_for("live.day", date=DAY.isoformat(), page=2)), 200)
+    assert html.count('class="live-bar') == 1 and "Page 2 of 2" in html
+    html = text(client.get(url_for("live.day", date=DAY.isoformat(), city=city)), 200)
+    assert html.count('class="live-bar') == 1 and "Sessions by city" not in html
 
 
 def test_city_calendar_lays_out_stores_by_day(app, live):
@@ -165,7 +189,7 @@ def test_store_calendar_is_in_the_managers_scope(client, login, live):
     assert client.get(url_for("live.store_calendar", store_id=live["store_b"].id)).status_code == 404
     html = text(client.get(url_for("live.store_calendar", store_id=live["store_a"].id, week=WEEK)), 200)
     assert "滨江专场" in html  # store A posts trailers for its neighbour's session
-    assert "Trailers to post" in html and f'href="/live/' not in html.split("Trailers to post")[1].split("</table>")[0]
+    assert "Trailers to post" in html and 'href="/live/' not in html.split("Trailers to post")[1].split("</table>")[0]
 
 
 def test_week_window_follows_the_chains_zone(app, live):
@@ -184,3 +208,19 @@ def test_week_search_takes_wildcards_literally(app, live):
     titles = lambda q: [s.title for s in db.session.scalars(  # noqa: E731
         calendars.week_sessions(live["hq"], monday, zone=ZONE, q=q))]
     assert titles("%") == ["100%好评专场"] and titles("1_0") == [] and titles("新品") == ["新品直播"]
+
+
+def test_hour_counts_match_counting_each_hour_against_each_session():
+    import random
+
+    d = date(2026, 11, 28)
+    rng = random.Random(4)
+    spans = []
+    for _ in range(200):
+        starts = at(d, 4) + timedelta(minutes=rng.randrange(0, 22 * 60, 15))
+        spans.append((starts, starts + timedelta(minutes=rng.choice((15, 30, 60, 90, 120, 180)))))
+    axis_start, axis_end = live_day.day_axis(d, spans, ZONE)
+    hours = live_day.hour_counts(spans, axis_start, axis_end)
+    for i, hour in enumerate(hours):
+        begins, ends = axis_start + timedelta(hours=i), axis_start + timedelta(hours=i + 1)
+        assert hour.count == sum(1 for s, e in spans if s < ends and e > begins), hour.label

@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from query_count import page_queries
 
 from matrix.audit import services as audit
 from matrix.auth.models import Role
@@ -10,12 +11,12 @@ from matrix.leads import intake
 from matrix.live.models import LiveSession
 from matrix.models import utcnow
 from matrix.weeks import current_week, week_string
-from query_count import page_queries
 
 HQ_PAGES = ["/", "/stores/", "/accounts/", "/communities/", "/leads/", "/leads/unrouted", "/live/",
             "/live/day", "/plans/", "/plans/completion", "/notifications/", "/audit/", "/sources/",
-            "/sources/rejected", "/campaigns/"]
-MANAGER_PAGES = ["/today/", "/stores/", "/leads/", "/live/", "/live/day"]
+            "/sources/rejected", "/campaigns/", "/coverage", "/stores/?city=330100", "/live/city/330100",
+            "/plans/print?city=330100"]
+MANAGER_PAGES = ["/today/", "/stores/", "/leads/", "/live/", "/live/day", "/coverage"]
 
 
 @pytest.fixture

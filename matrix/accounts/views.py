@@ -1,22 +1,24 @@
 """Accounts of the matrix (brand main accounts and store accounts) and the platforms they live on."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from matrix.accounts import platforms as platform_services, services
+from matrix.accounts import platforms as platform_services
+from matrix.accounts import services
 from matrix.accounts.forms import AccountForm, PlatformForm
-from matrix.forms import ConfirmForm, preselect_only_choice, show_error
-from matrix.stores.picker import city_choices
+from matrix.accounts.listing import account_page
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
 from matrix.accounts.values import clean_account
+from matrix.brands.models import Brand
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import ConfirmForm, preselect_only_choice, show_error
 from matrix.permissions import get_account_or_404, get_store_or_404, hq_required, visible_accounts
 from matrix.stores.models import Store
-from matrix.brands.models import Brand
-from matrix.stores.picker import offer_stores
+from matrix.stores.picker import city_choices, offer_stores
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
@@ -45,15 +47,15 @@ def _filtered_accounts(args):
         query = query.where(Store.city_code == city)
     if store_id := args.get("store", type=int):
         query = query.where(Account.store_id == store_id)
-    return query.order_by(Account.scope, Store.code, Platform.sort_order, Account.handle)
+    return query  # ordered page by page by account_page: brand accounts, then store accounts by store code
 
 
 @bp.get("/")
 @login_required
 def index():
     """All accounts in the user's scope, searchable and filtered."""
-    page = db.paginate(_filtered_accounts(request.args), page=request.args.get("page", 1, type=int),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = account_page(_filtered_accounts(request.args), page=request.args.get("page", 1, type=int),
+                        per_page=current_app.config["PAGE_SIZE"])
     return render_template("accounts/index.html", page=page, platforms=platform_services.ordered_platforms(),
                            cities=city_choices(current_user), statuses=list(AccountStatus))
 

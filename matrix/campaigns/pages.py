@@ -6,13 +6,13 @@ from sqlalchemy import select
 
 from matrix.accounts.models import Platform
 from matrix.auth.models import User
-from matrix.extensions import db
-from matrix.permissions import visible_stores
 from matrix.content import scope
 from matrix.content.models import Campaign, StoreScope
-from matrix.weeks import WeekError, current_week, iso_week, monday_of, week_label, week_string
+from matrix.extensions import db
+from matrix.permissions import visible_stores
 from matrix.regions.services import region_name
 from matrix.stores.models import Store
+from matrix.weeks import WeekError, current_week, iso_week, monday_of, week_label, week_string
 
 MAX_WEEKS = 60        # weeks offered in the select; a longer campaign shows its first 60
 DATALIST_STORES = 200  # a chain may have 10,000 stores: the code field suggests the first ones
@@ -37,13 +37,12 @@ def week_choices(campaign: Campaign, selected: str | None) -> tuple[list[tuple[s
 
 def campaign_facts(campaign: Campaign) -> dict:
     """Stores and accounts the campaign reaches now, and its scope and platforms in words."""
-    ids = set(db.session.scalars(scope.in_scope(select(Store.id), campaign)))
-    accounts = sum(len(a) for a in scope.planned_accounts(campaign, ids).values())
+    stores, accounts = scope.planned_account_count(campaign)
     platform_ids = scope.campaign_platform_ids(campaign)
     locale = str(get_locale())
     platforms = [p.label(locale) for p in db.session.scalars(
         select(Platform).where(Platform.id.in_(platform_ids)).order_by(Platform.sort_order, Platform.id))]
-    return {"stores": len(ids), "accounts": accounts, "platforms": platforms, "scope": scope_words(campaign)}
+    return {"stores": stores, "accounts": accounts, "platforms": platforms, "scope": scope_words(campaign)}
 
 
 def scope_words(campaign: Campaign) -> list[str]:

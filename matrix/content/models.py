@@ -2,7 +2,21 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matrix.models import Base, UTCDateTime, enum_column, utcnow
@@ -97,7 +111,10 @@ class ContentItem(Base):
     """One thing one account posts at one time: the unit of the weekly plan."""
 
     __tablename__ = "content_items"
-    __table_args__ = (UniqueConstraint("generation_key", name="uq_content_items_generation_key"),)
+    __table_args__ = (UniqueConstraint("generation_key", name="uq_content_items_generation_key"),
+                      # HQ's plan page counts items waiting for approval: a handful among hundreds of thousands.
+                      Index("ix_content_items_pending", "id", postgresql_where=text("approval = 'pending'"),
+                            sqlite_where=text("approval = 'pending'")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # None only for a brand main account's trailer: HQ posts it, no store does.

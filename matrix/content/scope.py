@@ -1,11 +1,11 @@
 """Which stores and accounts a campaign covers: its store scope, its platforms, the accounts it plans."""
 from collections.abc import Collection
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from matrix.accounts.models import Account, AccountScope, AccountStatus, Platform
-from matrix.extensions import db
 from matrix.content.models import Campaign, StoreScope, store_tags
+from matrix.extensions import db
 from matrix.stores.models import Store, StoreStatus
 
 PLANNED_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.INCUBATING)
@@ -51,3 +51,19 @@ def planned_accounts(campaign: Campaign, store_ids: Collection[int]) -> dict[int
         if store_id in store_ids and platform_id in platforms:
             out.setdefault(store_id, []).append(account_id)
     return out
+
+
+def planned_account_count(campaign: Campaign) -> tuple[int, int]:
+    """(stores in scope, store accounts planned there): what planned_accounts would give, counted in the database.
+
+    For the campaign's page: loading 35,000 account rows to count them cost 60 ms and a collector pass.
+    """
+    stores = db.session.scalar(select(func.count()).select_from(scope_store_ids(campaign).subquery()))
+    platforms = campaign_platform_ids(campaign)
+    if not stores or not platforms:
+        return stores or 0, 0
+    accounts = db.session.scalar(in_scope(
+        select(func.count(Account.id)).select_from(Account).join(Store, Store.id == Account.store_id), campaign)
+        .where(Account.scope == AccountScope.STORE, Account.status.in_(PLANNED_ACCOUNT_STATUSES),
+               Account.platform_id.in_(platforms)))
+    return stores, accounts

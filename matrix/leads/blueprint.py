@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user
 
 from matrix.chain import chain_zone
@@ -49,10 +50,21 @@ def lead_place(lead: Lead) -> str:
     return parsed or " ".join(p for p in (lead.province_text, lead.city_text) if p)
 
 
+def row_labels() -> dict[str, object]:
+    """A lead row's column names, statuses and rules, translated once for a whole list (not per cell)."""
+    return {"received": _("Received"), "name": pgettext("person", "Name"), "phone": _("Phone"),
+            "status": _("Status"), "store": _("Store"), "place": _("Place"), "distance": _("Distance"),
+            "rule": _("Routing rule"), "group": _("Group"), "source": _("Source"),
+            "waited": _("Time to first contact"), "follow_up": _("Follow up at"), "no_name": _("(no name)"),
+            "unrouted": _("Unrouted"), "statuses": {k: str(v) for k, v in services.STATUS_LABELS.items()},
+            "rules": {k: str(v) for k, v in services.RULE_LABELS.items()}}
+
+
 @bp.context_processor
 def lead_helpers():
     return {"STATUS_LABELS": services.STATUS_LABELS, "RULE_LABELS": services.RULE_LABELS, "LeadStatus": LeadStatus,
-            "lead_place": lead_place, "waited": services.time_to_first_contact, "now_utc": utcnow()}
+            "lead_place": lead_place, "waited": services.time_to_first_contact, "now_utc": utcnow(),
+            "lead_row_labels": row_labels}
 
 
 def read_filters(args, *, store_id: int | None = None) -> services.LeadFilters:

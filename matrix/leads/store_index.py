@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from flask import current_app
 from scipy.spatial import cKDTree
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from matrix.extensions import db
+from matrix.stores.chain_cache import store_fingerprint
 from matrix.stores.models import Store, StoreStatus
 
 A = 6378137.0                      # WGS-84 semi-major axis, m
@@ -189,16 +190,6 @@ class StoreIndex:
 # One index per database per process; rebuilt when the stores' fingerprint moves in any process.
 _cache: dict[str, tuple[StoreIndex, tuple, float]] = {}
 _lock = threading.Lock()
-
-
-def store_fingerprint() -> tuple:
-    """Cheap summary that changes whenever any process adds, changes or removes a store through the ORM.
-
-    Every ORM update bumps Store.version (version_id_col) and updated_at; raw SQL must do the same.
-    """
-    count, latest, versions = db.session.execute(
-        select(func.count(Store.id), func.max(Store.updated_at), func.coalesce(func.sum(Store.version), 0))).one()
-    return int(count), str(latest), int(versions)
 
 
 def current_index(*, check_every_s: float | None = None) -> StoreIndex:

@@ -7,9 +7,9 @@ from matrix.chain import chain_zone
 from matrix.live import calendars
 from matrix.live.forms import SESSION_STATUS_LABELS
 from matrix.live.models import LiveSession
-from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, today, week_label, week_string
 from matrix.plans.labels import ITEM_STATUS_LABELS
 from matrix.regions.services import region_name
+from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, today, week_label, week_string
 
 bp = Blueprint("live", __name__, url_prefix="/live")
 
@@ -18,8 +18,12 @@ bp = Blueprint("live", __name__, url_prefix="/live")
 def _live_globals():
     zone = chain_zone()
 
+    weekdays: list[str] = []  # looked up on the first use of the page, once
+
     def session_span(session: LiveSession, pattern: str = "EEE MM-dd HH:mm") -> str:
-        return calendars.span_text(session.starts_at, session.ends_at, zone, pattern=pattern)
+        if not weekdays:
+            weekdays.extend(calendars.weekday_names())
+        return calendars.span_text(session.starts_at, session.ends_at, zone, pattern=pattern, weekdays=weekdays)
 
     return {"SESSION_STATUS_LABELS": SESSION_STATUS_LABELS, "ITEM_STATUS_LABELS": ITEM_STATUS_LABELS,
             "region_name": region_name, "chain_zone": zone, "local_today": today(), "session_span": session_span}

@@ -5,11 +5,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from matrix.stores.picker import city_choices
-from matrix.live import calendars
 from matrix.chain import chain_zone
+from matrix.live import calendars
 from matrix.live.blueprint import bp, chosen_week, week_links
+from matrix.live.day import day_view
 from matrix.permissions import get_store_or_404
+from matrix.stores.picker import city_choices
 from matrix.weeks import today
 
 
@@ -62,7 +63,8 @@ def day():
         except ValueError:
             flash(_("“%(value)s” is not a date; write it like 2026-11-28.", value=text), "error")
     city = request.args.get("city") or None
-    view = calendars.day_view(current_user, chosen, zone=chain_zone(), city=city)
+    view = day_view(current_user, chosen, zone=chain_zone(), city=city,
+                    page=request.args.get("page", 1, type=int))
     return render_template("live/day.html", view=view, city=city, cities=city_choices(current_user),
                            prev_day=(chosen - timedelta(days=1)).isoformat(),
                            next_day=(chosen + timedelta(days=1)).isoformat(), today=today().isoformat())

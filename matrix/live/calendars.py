@@ -1,4 +1,4 @@
-"""Live sessions laid out for the pages: a week's list, the city and store calendars, the chain's day view.
+"""Live sessions laid out for the pages: a week's list, the city and store calendars (the chain's day: live/day.py).
 
 Plain functions of the user, the window and the chain's zone (no request). Each loads only its
 week or day window, with the accounts, platforms and stores it shows joined in one query.
@@ -8,23 +8,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, format_time
+from babel.dates import get_day_names
+from flask_babel import format_datetime, get_locale
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from matrix.accounts.models import Account, AccountScope
 from matrix.auth.models import User
+from matrix.content.models import ContentItem, ContentKind, ItemStatus
+from matrix.content.scoping import visible_items
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
-from matrix.permissions import visible_stores
-from matrix.content.scoping import visible_items
 from matrix.live.scoping import visible_sessions
-from matrix.content.models import ContentItem, ContentKind, ItemStatus
-from matrix.weeks import week_days
+from matrix.permissions import visible_stores
 from matrix.stores.models import Store
-
-DAY_AXIS = (6, 24)        # the day view's default hours, local; widened when sessions start earlier or end later
-DAY_VIEW_LIMIT = 1_500    # bars drawn at most; a chain-wide Saturday of 10,000 stores stays well below
+from matrix.weeks import week_days
 
 
 def local_midnight(day: date, zone: str) -> datetime:
@@ -40,12 +38,29 @@ def local_day(moment: datetime, zone: str) -> date:
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
-def span_text(starts_at: datetime, ends_at: datetime, zone: str, *, pattern: str = "EEE MM-dd HH:mm") -> str:
-    """"Sat 11-28 19:00–21:00" in the chain's zone; "(+1)" when it ends after midnight."""
-    start = format_datetime(starts_at, pattern)
-    end = format_time(ends_at, "HH:mm")
-    days = (local_day(ends_at, zone) - local_day(starts_at, zone)).days
-    return f"{start}–{end}" + (f" (+{days})" if days else "")
+def weekday_names() -> list[str]:
+    """The locale's short weekday names, Monday first: what "EEE" prints (周六, Sat)."""
+    names = get_day_names("abbreviated", locale=get_locale())
+    return [names[day] for day in range(7)]  # keyed 0 (Monday) to 6, listed from Sunday
+
+
+def span_text(starts_at: datetime, ends_at: datetime, zone: str, *, pattern: str = "EEE MM-dd HH:mm",
+              weekdays: list[str] | None = None) -> str:
+    """"Sat 11-28 19:00–21:00" in the chain's zone; "(+1)" when it ends after midnight.
+
+    The two patterns the pages use are put together here (Babel's format_datetime cost ~40 µs a call, a
+    day view makes hundreds); `weekdays` (weekday_names()) saves a locale look-up per call.
+    """
+    tz = ZoneInfo(zone)
+    start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    if pattern == "HH:mm":
+        text = f"{start:%H:%M}"
+    elif pattern == "EEE MM-dd HH:mm":
+        text = f"{(weekdays or weekday_names())[start.weekday()]} {start:%m-%d %H:%M}"
+    else:
+        text = format_datetime(starts_at, pattern)
+    days = (end.date() - start.date()).days
+    return f"{text}–{end:%H:%M}" + (f" (+{days})" if days else "")
 
 
 def with_host(query: Select) -> Select:
@@ -198,101 +213,3 @@ def store_calendar(user: User, store: Store, monday: date, *, zone: str) -> Stor
         calendar.trailers.setdefault(item.day, []).append(TrailerDue(item, session, session.store_id == store.id))
     calendar.nearby = _city_overlaps(user, store.city_code, start, end)
     return calendar
-
-
-def bar_position(starts: datetime, ends: datetime, axis_start: datetime,
-                 axis_end: datetime) -> tuple[float, float, bool, bool]:
-    """Left and width of a session's bar in percent of the axis, clipped to it; and whether it was clipped."""
-    total = (axis_end - axis_start).total_seconds()
-    left_at, right_at = max(starts, axis_start), min(ends, axis_end)
-    left = (left_at - axis_start).total_seconds() / total * 100
-    width = max((right_at - left_at).total_seconds(), 0) / total * 100
-    return round(left, 3), round(width, 3), starts < axis_start, ends > axis_end
-
-
-def day_axis(day: date, spans: Iterable[tuple[datetime, datetime]], zone: str) -> tuple[datetime, datetime]:
-    """06:00–24:00 local, widened to whole hours for sessions starting earlier (not before midnight) or ending later."""
-    midnight = local_midnight(day, zone)
-    axis_start, axis_end = midnight + timedelta(hours=DAY_AXIS[0]), midnight + timedelta(hours=DAY_AXIS[1])
-    for starts, ends in spans:
-        starts, ends = starts.astimezone(ZoneInfo(zone)), ends.astimezone(ZoneInfo(zone))
-        if starts < axis_start:
-            axis_start = max(midnight, starts.replace(minute=0, second=0, microsecond=0))
-        if ends > axis_end:
-            whole = ends.replace(minute=0, second=0, microsecond=0)
-            axis_end = whole if whole == ends else whole + timedelta(hours=1)
-    return axis_start, axis_end
-
-
-@dataclass
-class Bar:
-    session: LiveSession
-    left: float
-    width: float
-    clipped_start: bool
-    clipped_end: bool
-    nearby: int
-
-
-@dataclass
-class HourCount:
-    label: str         # "20:00"
-    left: float        # percent of the axis
-    count: int         # sessions live at some time within the hour
-
-
-@dataclass
-class DayView:
-    day: date
-    axis_start: datetime
-    axis_end: datetime
-    groups: list[tuple[str | None, list[Bar]]] = field(default_factory=list)   # (city code or None: brand)
-    hours: list[HourCount] = field(default_factory=list)
-    total: int = 0
-    capped: bool = False
-
-    @property
-    def busiest(self) -> int:
-        return max((h.count for h in self.hours), default=0)
-
-
-def hour_counts(spans: list[tuple[datetime, datetime]], axis_start: datetime, axis_end: datetime) -> list[HourCount]:
-    """For each hour of the axis, how many sessions are live at some time within it."""
-    hours, total = [], (axis_end - axis_start).total_seconds()
-    at = axis_start
-    while at < axis_end:
-        until = at + timedelta(hours=1)
-        count = sum(1 for starts, ends in spans if starts < until and ends > at)
-        hours.append(HourCount(f"{at.hour:02d}:00", round((at - axis_start).total_seconds() / total * 100, 3), count))
-        at = until
-    return hours
-
-
-def day_view(user: User, day: date, *, zone: str, city: str | None = None) -> DayView:
-    """Who is live when on one local day: bars grouped by city, nearby overlaps counted, sessions per hour."""
-    midnight = local_midnight(day, zone)
-    query = with_host(visible_sessions(user)).where(
-        LiveSession.status != SessionStatus.CANCELLED, LiveSession.starts_at < midnight + timedelta(days=1),
-        LiveSession.ends_at > midnight)
-    if city:
-        query = query.where(Store.city_code == city)
-    sessions = list(db.session.scalars(query.order_by(Store.city_code, LiveSession.starts_at, Store.code,
-                                                      LiveSession.id).limit(DAY_VIEW_LIMIT + 1)))
-    capped = len(sessions) > DAY_VIEW_LIMIT
-    sessions = sessions[:DAY_VIEW_LIMIT]
-    spans = [(s.starts_at, s.ends_at) for s in sessions]
-    if capped:  # the count and the sessions per hour still cover every session, only the bars stop
-        spans = [tuple(row) for row in db.session.execute(
-            query.with_only_columns(LiveSession.starts_at, LiveSession.ends_at))]
-    axis_start, axis_end = day_axis(day, spans, zone)
-    view = DayView(day, axis_start, axis_end, total=len(spans), capped=capped,
-                   hours=hour_counts(spans, axis_start, axis_end))
-    nearby = nearby_counts((s.id, s.store_id, s.store.city_code, s.starts_at, s.ends_at)
-                           for s in sessions if s.store is not None)
-    groups: dict[str | None, list[Bar]] = {}
-    for s in sessions:
-        left, width, clipped_start, clipped_end = bar_position(s.starts_at, s.ends_at, axis_start, axis_end)
-        groups.setdefault(s.store.city_code if s.store else None, []).append(
-            Bar(s, left, width, clipped_start, clipped_end, nearby.get(s.id, 0)))
-    view.groups = sorted(groups.items(), key=lambda g: (g[0] is None, g[0] or ""))
-    return view

@@ -7,7 +7,7 @@ community (and a customer row from naming a lead or a staff channel), whatever c
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matrix.models import Base, UTCDateTime, enum_column, utcnow
@@ -54,6 +54,8 @@ class Notification(Base):
         CheckConstraint(f"(kind IN ({_listed(STAFF_KINDS)}) AND community_id IS NULL) OR "
                         f"(kind IN ({_listed(CUSTOMER_KINDS)}) AND staff_channel_id IS NULL AND lead_id IS NULL)",
                         name="target_fits_audience"),
+        # HQ's deliveries page lists the newest first: read along this index, not sorted from the whole history.
+        Index("ix_notifications_created_at", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

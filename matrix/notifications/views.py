@@ -62,10 +62,14 @@ def _filtered(args):
 
 
 def _summary() -> dict[str, int]:
-    counts = dict(db.session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all())
-    summary = {status.value: counts.get(status, 0) for status in DeliveryStatus}
-    summary["unnotified"] = db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.status == DeliveryStatus.FAILED, Notification.attempts == 0))
+    """Deliveries per status, and the failed ones never attempted ("not notified"), in one pass over the table."""
+    never = Notification.attempts == 0
+    summary = {status.value: 0 for status in DeliveryStatus} | {"unnotified": 0}
+    for status, unattempted, n in db.session.execute(
+            select(Notification.status, never, func.count()).group_by(Notification.status, never)):
+        summary[status.value] += n
+        if status == DeliveryStatus.FAILED and unattempted:
+            summary["unnotified"] += n
     return summary
 
 

@@ -1,8 +1,8 @@
 """The matrix overview: stores by city, platforms as columns, gaps and coverage.
 
 A page costs a fixed number of queries whatever the chain's size: the platforms, two grouped
-aggregates for coverage, the page of stores (with its count), those stores' accounts, their
-community flags and, for HQ, the brand main accounts.
+aggregates for coverage (HQ's kept per process, see matrix.stores.chain_cache), the page of stores
+(with its count), those stores' accounts, their community flags and, for HQ, the brand main accounts.
 """
 from collections import defaultdict
 from collections.abc import Mapping
@@ -17,6 +17,7 @@ from matrix.communities.models import Community
 from matrix.extensions import db
 from matrix.permissions import visible_accounts, visible_communities, visible_stores
 from matrix.regions.services import region_name
+from matrix.stores.chain_cache import chain_summary, store_fingerprint
 from matrix.stores.models import Store, StoreStatus
 
 PER_PAGE = 100
@@ -132,7 +133,20 @@ def _filtered_stores(user: User, filters: OverviewFilters, columns: list[Platfor
 
 
 def city_coverage(user: User) -> list[CityCoverage]:
-    """Stores and coverage per city of the stores `user` sees: two grouped queries."""
+    """Stores and coverage per city of the stores `user` sees; HQ's (the whole chain's) is kept per process."""
+    if user.is_hq:
+        return chain_summary("city_coverage", lambda: _city_coverage(user), fingerprint=_coverage_fingerprint)
+    return _city_coverage(user)
+
+
+def _coverage_fingerprint() -> tuple:
+    """Moves when a store or an account is added, changed or removed (ORM updates set updated_at)."""
+    accounts = db.session.execute(select(func.count(Account.id), func.max(Account.updated_at))).one()
+    return *store_fingerprint(), int(accounts[0]), str(accounts[1])
+
+
+def _city_coverage(user: User) -> list[CityCoverage]:
+    """Two grouped queries: stores per city, and open stores with an account per city and platform."""
     counts = db.session.execute(visible_stores(user).with_only_columns(
         Store.city_code, func.count(), func.sum(case((Store.status == StoreStatus.OPEN, 1), else_=0)))
         .group_by(Store.city_code).order_by(Store.city_code))
@@ -208,10 +222,14 @@ def brand_accounts(user: User) -> list[Account]:
         .order_by(Platform.sort_order, Platform.id, Account.followers.desc())))
 
 
+def enabled_platforms() -> list[Platform]:
+    return list(db.session.scalars(
+        select(Platform).where(Platform.enabled.is_(True)).order_by(Platform.sort_order, Platform.id)))
+
+
 def overview_page(user: User, filters: OverviewFilters, page: int = 1, per_page: int = PER_PAGE) -> OverviewPage:
     """Everything the overview shows for `user`, in a fixed number of queries."""
-    platforms = list(db.session.scalars(
-        select(Platform).where(Platform.enabled.is_(True)).order_by(Platform.sort_order, Platform.id)))
+    platforms = enabled_platforms()
     chosen = [p for p in platforms if p.code == filters.platform]
     if not chosen:
         filters = replace(filters, platform=None)

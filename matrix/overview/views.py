@@ -31,3 +31,11 @@ def matrix():
     data = services.overview_page(current_user, filters, page=request.args.get("page", 1, type=int))
     links = {e: e in current_app.view_functions for e in LINKED_ENDPOINTS}
     return render_template("overview/index.html", page=data, links=links, tasks=open_handover_tasks(current_user))
+
+
+@bp.get("/coverage")
+@login_required
+def coverage():
+    """Coverage per city: each city's open stores and the share with an account on each platform."""
+    return render_template("overview/coverage.html", cities=services.city_coverage(current_user),
+                           platforms=services.enabled_platforms())

@@ -5,20 +5,20 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from matrix.stores.picker import city_choices
 from matrix.accounts.models import Account
+from matrix.chain import chain_zone
+from matrix.content.models import Approval, Campaign, ContentItem
+from matrix.content.scoping import visible_items
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.permissions import hq_required
-from matrix.content.scoping import visible_items
-from matrix.content.models import Approval, Campaign, ContentItem
-from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, week_label, week_string
-from matrix.plans import services, stats
-from matrix.plans.forms import DecisionForm
-from matrix.chain import chain_zone
+from matrix.plans import services, week_summary
 from matrix.plans.blueprint import bp
+from matrix.plans.forms import DecisionForm
 from matrix.stores.models import Store
+from matrix.stores.picker import city_choices
+from matrix.weeks import WeekError, current_week, iso_week, next_week, previous_week, week_label, week_string
 
 
 def _pending_query(args):
@@ -86,14 +86,13 @@ def completion():
     campaign_id = request.args.get("campaign", type=int)
     now, zone = utcnow(), chain_zone()
     filters = {"now": now, "zone": zone}
-    page, counts = stats.stores_page(monday, page=request.args.get("page", 1, type=int),
-                                     per_page=current_app.config["PAGE_SIZE"], city=city,
-                                     campaign_id=campaign_id, **filters)
+    page, counts = week_summary.stores_page(monday, page=request.args.get("page", 1, type=int),
+                                            per_page=current_app.config["PAGE_SIZE"], city=city,
+                                            campaign_id=campaign_id, **filters)
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.starts_on.desc(), Campaign.name)).all()
+    summary = week_summary.week_summary(monday, city=city, campaign_id=campaign_id, **filters)
     return render_template(
         "plans/completion.html", week=week_string(monday), label=week_label(monday),
         prev_week=week_string(previous_week(monday)), next_week=week_string(next_week(monday)),
-        total=stats.totals(monday, city=city, campaign_id=campaign_id, **filters),
-        per_campaign=stats.by_campaign(monday, city=city, **filters),
-        per_city=stats.by_city(monday, campaign_id=campaign_id, **filters),
+        total=summary.total, per_campaign=summary.per_campaign, per_city=summary.per_city,
         page=page, counts=counts, campaigns=campaigns, cities=city_choices(current_user))

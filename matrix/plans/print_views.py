@@ -18,13 +18,14 @@ from matrix.regions.services import region_name
 from matrix.stores.models import Store, StoreStatus
 from matrix.weeks import WeekError, current_week, iso_week, today, week_label, week_string
 
-BROWSER_PRINT_MAX = 300  # pages a browser tab prints without trouble; beyond, the print worker makes a PDF
+# Stores one city document holds; the next ones are a link away (a whole city is one PDF from the print worker).
+PRINT_STORES = 20
 
 
-def _print_page(sheets, monday, back: str, title: str, city: str | None = None):
+def _print_page(sheets, monday, back: str, title: str, city: str | None = None, stores=None):
     # Every sheet is one fixed A4 page (sheets.py), so the sheets are the pages.
     return render_template("print/week.html", sheets=sheets, monday=monday, label=week_label(monday),
-                           week=week_string(monday), back=back, title=title, pages=len(sheets),
+                           week=week_string(monday), back=back, title=title, pages=len(sheets), stores=stores,
                            printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"), city=city)
 
 
@@ -48,18 +49,14 @@ def print_city():
         monday = iso_week(request.args["week"]) if request.args.get("week") else current_week()
     except WeekError:
         abort(404)
-    stores = db.session.scalars(visible_stores(current_user).where(Store.city_code == city,
-                                                                   Store.status == StoreStatus.OPEN)
-                                .order_by(Store.code)).all()
-    if not stores:
+    stores = db.paginate(visible_stores(current_user).where(Store.city_code == city, Store.status == StoreStatus.OPEN)
+                         .order_by(Store.code), page=request.args.get("page", 1, type=int), per_page=PRINT_STORES,
+                         error_out=False)
+    if not stores.items:
         flash(_("No open store in that city to print."), "warning")
         return redirect(url_for("plans.index", city=city or None))
-    if len(stores) > BROWSER_PRINT_MAX:
-        flash(_("%(n)d stores are too many pages for a browser to print: build one PDF instead.", n=len(stores)),
-              "warning")
-        return redirect(url_for("plans.index", city=city))
-    return _print_page(store_sheets(stores, monday), monday, back=url_for("plans.index", city=city),
-                       title=region_name(city), city=city)
+    return _print_page(store_sheets(stores.items, monday), monday, back=url_for("plans.index", city=city),
+                       title=region_name(city), city=city, stores=stores)
 
 
 @bp.post("/print/pdf")

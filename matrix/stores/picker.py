@@ -16,6 +16,7 @@ from matrix.auth.models import User
 from matrix.extensions import db
 from matrix.permissions import visible_stores
 from matrix.regions.services import region_name
+from matrix.stores.chain_cache import chain_summary
 from matrix.stores.models import Store
 
 SELECT_MAX = 200  # stores a <select> may list; past it, a code input with at most this many suggestions
@@ -169,6 +170,8 @@ def filter_store(user: User, args) -> StoreFilter:
 
 
 def city_choices(user: User) -> list[tuple[str, str]]:
-    """The cities of the user's visible stores, for a filter."""
-    codes = db.session.scalars(visible_stores(user).with_only_columns(Store.city_code).distinct())
-    return sorted((code, region_name(code)) for code in codes)
+    """The cities of the user's visible stores, for a filter (HQ's: the whole chain's, kept per process)."""
+    def build() -> list[tuple[str, str]]:
+        codes = db.session.scalars(visible_stores(user).with_only_columns(Store.city_code).distinct())
+        return sorted((code, region_name(code)) for code in codes)
+    return chain_summary("city_choices", build) if user.is_hq else build()

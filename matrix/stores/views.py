@@ -7,15 +7,16 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from matrix import geo, geocoding
 from matrix.accounts.models import Account, Platform
-from matrix.audit.models import AuditEntry
 from matrix.audit.labels import ACTION_LABELS, ENTITY_LABELS
+from matrix.audit.models import AuditEntry
 from matrix.communities.models import Community
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.permissions import get_store_or_404, hq_required, visible_accounts, visible_communities, visible_stores
 from matrix.regions import services as regions
 from matrix.stores import services
-from matrix.forms import show_error
+from matrix.stores.chain_cache import chain_summary
 from matrix.stores.forms import ERROR_FIELDS, ActionForm, DeleteStoreForm, StoreForm, store_form_data
 from matrix.stores.models import GeocodeStatus, Store, StoreStatus
 from matrix.stores.values import clean_store
@@ -50,12 +51,20 @@ def index():
     page = db.paginate(query.options(selectinload(Store.managers)).order_by(Store.code),
                        page=args.get("page", 1, type=int), per_page=current_app.config["PAGE_SIZE"],
                        error_out=False)
-    cities, districts = services.used_regions(base)
-    if args.get("city"):
-        districts = [(c, d) for c, d in districts if c == args["city"]]
+    cities, pairs = _used_regions(show_archived)
+    city = args.get("city") or next((c for c, d in pairs if d == args.get("district")), "")
+    # Only the chosen city's districts: every district of a chain of thousands is a select of 900 options.
+    districts = [d for c, d in pairs if c == city] if city else []
     return render_template("stores/index.html", page=page, counts=services.link_counts([s.id for s in page.items]),
                            cities=cities, districts=districts, region_name=regions.region_name,
                            show_archived=show_archived, problems=problem_labels())
+
+
+def _used_regions(show_archived: bool) -> tuple[list[str], list[tuple[str, str]]]:
+    """The cities and (city, district) pairs of the user's stores; HQ's are the chain's, kept per process."""
+    def build():
+        return services.used_regions(visible_stores(current_user, include_archived=show_archived))
+    return chain_summary(("used_regions", show_archived), build) if current_user.is_hq else build()
 
 
 def problem_labels() -> dict[str, str]:
