@@ -3,7 +3,6 @@
 Registers the "week_plan" renderer: a cover listing what is inside, then each store's sheet
 (sheets.py) in store-code order.
 """
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +18,7 @@ from matrix.models import utcnow
 from matrix.permissions import visible_stores
 from matrix.plans.labels import labels
 from matrix.plans.sheets import store_sheets
+from matrix.printjobs.covers import cover_rows
 from matrix.printjobs.models import PrintJob
 from matrix.printjobs.renderers import Renderer, register_renderer
 from matrix.printjobs.services import request_job
@@ -55,29 +55,6 @@ def request_week_pdf(*, actor: User, monday: date, city: str | None, locale: str
     return request_job(actor=actor, renderer=RENDERER, store_ids=open_stores(actor, city),
                        title=_("Wall plans %(week)s · %(where)s", week=week_string(monday), where=name),
                        params={"week": week_string(monday), "city": city or ""}, locale=locale)
-
-
-@dataclass
-class CityRow:
-    name: str
-    stores: int
-    first_code: str
-    last_code: str
-    pages: list[tuple[int, int]]   # runs of consecutive pages
-
-
-def cover_rows(stores: list[Store]) -> list[CityRow]:
-    """One row per city, in the order cities first appear; store n is on page n + 1 (after the cover)."""
-    rows: dict[str, CityRow] = {}
-    for page, store in enumerate(stores, start=2):
-        row = rows.get(store.city_code)
-        if row is None:
-            rows[store.city_code] = CityRow(region_name(store.city_code), 1, store.code, store.code, [(page, page)])
-            continue
-        row.stores, row.last_code = row.stores + 1, store.code
-        first, last = row.pages[-1]
-        row.pages[-1:] = [(first, page)] if last == page - 1 else [(first, last), (page, page)]
-    return list(rows.values())
 
 
 def _cover(job: PrintJob, stores: list[Store]) -> str:

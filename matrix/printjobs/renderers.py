@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from matrix.printjobs.models import PrintJob
 from matrix.stores.models import Store
 
-PAPERS = {"A4-landscape": (841.89, 595.28)}   # points, as a PDF's media box gives them
+PAPERS = {"A4-landscape": (841.89, 595.28), "A4": (595.28, 841.89), "A5": (419.53, 595.28)}  # points, as a PDF's media box gives them
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,10 @@ class SettingsForm(FlaskForm):
 
     def values(self) -> dict:
         return {name: self[name].data for name in FIELDS}
+
+
+class PosterPdfForm(FlaskForm):
+    """A city (empty: the whole chain) and a size, for one PDF of their posters."""
+
+    city = StringField(_l("City"), validators=[Length(max=12)])
+    size = SelectField(_l("Poster size"), choices=list(SIZES.items()))

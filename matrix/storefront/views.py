@@ -18,7 +18,8 @@ from matrix.sandbox.engine import render_fields
 from matrix.storefront.blueprint import bp
 from matrix.storefront.channels import CHANNEL_LABELS
 from matrix.storefront.counting import local_day
-from matrix.storefront.forms import SettingsForm
+from matrix.storefront.forms import PosterPdfForm, SettingsForm
+from matrix.storefront.poster_jobs import request_poster_pdf
 from matrix.storefront.poster_texts import ACCENTS, POSTER_VARIABLES, SIZES, TEXT_FIELDS, compiled_texts
 from matrix.storefront.posters import posters_for
 from matrix.storefront.reports import page_report
@@ -38,7 +39,7 @@ def index():
     until = local_day(chain_zone())
     report = page_report(visible_stores(current_user), since=until - timedelta(days=days - 1), until=until)
     return render_template("storefront/index.html", report=report, days=days, spans=SPANS, labels=CHANNEL_LABELS,
-                           cities=_cities())
+                           cities=_cities(), sizes=SIZES, poster_size=storefront_settings().poster_size)
 
 
 def _cities() -> list[tuple[str, str]]:
@@ -72,11 +73,15 @@ def settings():
 def posters():
     """Posters to print, one per page: a store (?store_id=), a city (?city=) or the chain (?all=1, in documents)."""
     query = visible_stores(current_user).where(Store.status == StoreStatus.OPEN)
+    pdf_city = None  # a city's or the chain's posters can also be built as one PDF (HQ)
     if request.args.get("store_id", type=int):
         query = query.where(Store.id == request.args.get("store_id", type=int))
     elif request.args.get("city"):
         query = query.where(Store.city_code == request.args["city"][:12])
-    elif not request.args.get("all"):
+        pdf_city = request.args["city"][:12]
+    elif request.args.get("all"):
+        pdf_city = ""
+    else:
         abort(404)
     total = db.session.scalar(query.with_only_columns(func.count()).order_by(None))
     page = max(1, request.args.get("page", 1, type=int) or 1)
@@ -92,4 +97,25 @@ def posters():
     documents = -(-total // POSTERS_PER_DOCUMENT)
     return render_template("storefront/posters.html", posters=sheet, size=size, page=page, documents=documents,
                            accent=settings.poster_accent if settings.poster_accent in ACCENTS else "red",
-                           printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"))
+                           printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
+                           pdf_city=pdf_city if current_user.is_hq else None)
+
+
+@bp.post("/posters/pdf")
+@hq_required
+def posters_pdf():
+    """Queue one PDF of a city's (or the chain's) posters, one per page after a cover; the print worker builds it."""
+    form = PosterPdfForm()
+    city = (form.city.data or "").strip() or None
+    if not form.validate_on_submit():
+        flash(_("Choose a poster size."), "error")
+        return redirect(url_for(".index"))
+    base = (current_app.config.get("BASE_URL") or request.url_root).rstrip("/")
+    try:
+        job = request_poster_pdf(actor=current_user, city=city, size=form.size.data, base_url=base,
+                                 locale=str(get_locale()))
+    except DomainError as e:
+        flash(e.message, "error")
+        return redirect(url_for(".index"))
+    flash(_("The PDF is being made: this page shows how far it got."), "success")
+    return redirect(url_for("prints.detail", job_id=job.id))
