@@ -93,8 +93,14 @@ def _render_index(status_code: int = 200):
                            flagged=flagged, flagged_staff=flagged_staff, summary=_summary(), unconfirmed=unconfirmed,
                            held_total=held_count(), lead_links="leads.detail" in current_app.view_functions,
                            retry_form=RetryForm(), clear_form=ClearFlagForm(), status=request.args.get("status", ""),
-                           status_labels=STATUS_LABELS, reason_labels=REASON_LABELS, msgtype_labels=MSGTYPE_LABELS,
-                           kind_labels=KIND_LABELS, audience_labels=AUDIENCE_LABELS), status_code
+                           status_labels=_text(STATUS_LABELS), reason_labels=_text(REASON_LABELS),
+                           msgtype_labels=_text(MSGTYPE_LABELS), kind_labels=_text(KIND_LABELS),
+                           audience_labels=_text(AUDIENCE_LABELS)), status_code
+
+
+def _text(labels: dict) -> dict[str, str]:
+    """Lazy labels translated once for the page, not once per row that shows them."""
+    return {key: str(label) for key, label in labels.items()}
 
 
 @bp.get("/")
