@@ -12,7 +12,8 @@ PACKAGE = ROOT / "matrix"
 # Lowest first. A module belongs to the layer of its longest matching prefix.
 LAYERS = [
     ("base", ["matrix.models", "matrix.extensions", "matrix.errors", "matrix.chain", "matrix.cleaning", "matrix.choices",
-              "matrix.weeks", "matrix.sandbox", "matrix.forms", "matrix.transaction", "matrix.ops.ratelimit"]),
+              "matrix.weeks", "matrix.sandbox", "matrix.forms", "matrix.transaction", "matrix.ops.ratelimit",
+              "matrix.paging"]),
     ("edges", ["matrix.geo", "matrix.geocoding", "matrix.regions", "matrix.wecom"]),
     ("registry", ["matrix.auth", "matrix.users", "matrix.brands", "matrix.stores", "matrix.accounts",
                   "matrix.communities", "matrix.audit", "matrix.permissions"]),

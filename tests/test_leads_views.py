@@ -1,6 +1,7 @@
 """Lead pages through a web client: inbox, detail, pipeline, reveal, export, HQ pages, manual entry, scoping."""
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -270,3 +271,22 @@ def test_hq_reassigns_an_unrouted_lead_by_hand(client, login, post, lead_shop, l
     response = post(f"/leads/{lead.id}/reassign", {"store_id": lead_shop["own"].id})
     assert response.status_code == 422 and "already with" in response.get_data(as_text=True)
     assert post(f"/leads/{lead.id}/reassign", {"store_id": 999999}).status_code == 404
+
+
+def test_the_funnel_by_store_shows_a_page_of_rows_and_the_total_of_all(app, client, login, lead_shop, leads,
+                                                                        make_lead, monkeypatch):
+    """A chain of thousands of stores gets a page of rows, largest first; the total row counts every lead."""
+    for _n in range(2):
+        make_lead(lead_shop["own"], phone=None, received_at=T0 + timedelta(hours=2))
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)
+    login(lead_shop["hq"])
+    query = {"from": "2024-05-01", "to": "2024-05-31", "group": "store"}
+    first = client.get("/leads/funnel", query_string=query).get_data(as_text=True)
+    rows = re.findall(r'<th scope="row" data-label="">([^<]+)</th>', first)
+    assert rows[0].startswith("HZ-001") and len(rows) == 2 and rows[-1] in ("All", "全部")   # one row + the total
+    total = db.session.query(Lead).count()   # every lead of the fixtures was received in May 2024
+    assert re.search(rf'<tr class="total">.*?<td class="num" data-label="[^"]+">{total}</td>', first, re.S)
+    pages = int(re.search(r"Page 1 of (\d+)", first).group(1))
+    last = client.get("/leads/funnel", query_string=query | {"page": pages + 5}).get_data(as_text=True)
+    assert f"Page {pages} of {pages}" in last and "HZ-001" not in re.findall(
+        r'<th scope="row" data-label="">([^<]+)</th>', last)[0]

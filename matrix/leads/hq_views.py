@@ -8,13 +8,14 @@ from flask_login import current_user
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.leads import reports, services
+from matrix.leads.blueprint import bp, chain_tz, read_filters, render_detail
 from matrix.leads.forms import ReassignForm
 from matrix.leads.models import LeadStatus
 from matrix.leads.routing import reassign_lead
-from matrix.leads.store_index import ROUTABLE_STATUSES
-from matrix.leads.blueprint import bp, chain_tz, read_filters, render_detail
-from matrix.permissions import get_store_or_404, hq_required, visible_stores
 from matrix.leads.scoping import get_lead_or_404
+from matrix.leads.store_index import ROUTABLE_STATUSES
+from matrix.paging import ListPage
+from matrix.permissions import get_store_or_404, hq_required, visible_stores
 from matrix.stores.models import Store
 from matrix.stores.picker import SELECT_MAX, offer_stores
 
@@ -91,7 +92,10 @@ def funnel():
     start = datetime.combine(first, time.min, tzinfo=chain_tz())
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=chain_tz())
     rows, total = reports.funnel(current_user, group_by=group_by, start=start, end=end)
-    return render_template("leads/funnel.html", rows=rows, total=total, group_by=group_by, first=first,
-                           last=last, statuses=list(LeadStatus),
+    # By store, a chain has thousands of rows: a page of them (largest first), the total row on every page.
+    page = ListPage.of(len(rows), request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
+    return render_template("leads/funnel.html", rows=page.slice(rows), page=page, total=total, group_by=group_by,
+                           first=first, last=last, statuses=list(LeadStatus),
+                           status_labels={s: str(services.STATUS_LABELS[s]) for s in LeadStatus},
                            widest=max((r.total for r in rows), default=0))
 

@@ -91,18 +91,28 @@ def funnel(user: User, *, group_by: str, start: datetime, end: datetime) -> tupl
     key = {"city": Lead.city_code, "store": Lead.store_id, "source": Lead.source_id}[group_by]
     scoped = visible_leads(user).where(Lead.received_at >= start, Lead.received_at < end)
     counts: dict = {}
-    for value, status, n in db.session.execute(
-            scoped.with_only_columns(key, Lead.status, func.count()).group_by(key, Lead.status)):
-        counts.setdefault(value, {})[status] = n
+    labels: dict = {}
+    if group_by == "store":
+        # The store's code and name come with the counts: a chain has thousands of stores with leads,
+        # and naming them afterwards would be one IN (...) of thousands of ids.
+        for value, code, name, status, n in db.session.execute(
+                scoped.with_only_columns(key, Store.code, Store.name, Lead.status, func.count())
+                .outerjoin(Store, Store.id == Lead.store_id).group_by(key, Store.code, Store.name, Lead.status)):
+            counts.setdefault(value, {})[status] = n
+            labels[value] = f"{code} {name}"
+    else:
+        for value, status, n in db.session.execute(
+                scoped.with_only_columns(key, Lead.status, func.count()).group_by(key, Lead.status)):
+            counts.setdefault(value, {})[status] = n
+        labels = _group_labels(group_by, [k for k in counts if k is not None])
     # The median needs the spread, not a sum: two timestamps per contacted lead (SQLite has no percentile).
     waits: dict = {}
     for value, received, contacted in db.session.execute(scoped.with_only_columns(
             key, Lead.received_at, Lead.first_contact_at).where(Lead.first_contact_at.is_not(None))):
         waits.setdefault(value, []).append(max(contacted - received, timedelta(0)))
-    labels = _group_labels(group_by, [k for k in counts if k is not None])
     rows = [FunnelRow(k, labels.get(k, str(k)) if k is not None else str(_none_label(group_by)), c,
                       median(waits[k]) if k in waits else None) for k, c in counts.items()]
-    rows.sort(key=lambda r: (r.key is None, -r.total, r.label))
+    rows.sort(key=lambda r: (r.key is None, -sum(r.counts.values()), r.label))
     total: dict = {}
     for row in rows:
         for status, n in row.counts.items():
@@ -115,9 +125,6 @@ def funnel(user: User, *, group_by: str, start: datetime, end: datetime) -> tupl
 def _group_labels(group_by: str, keys: list) -> dict:
     if group_by == "city":
         return {code: region_name(code) or code for code in keys}
-    if group_by == "store":
-        found = db.session.execute(select(Store.id, Store.code, Store.name).where(Store.id.in_(keys)))
-        return {row.id: f"{row.code} {row.name}" for row in found}
     found = db.session.execute(select(LeadSource.id, LeadSource.name).where(LeadSource.id.in_(keys)))
     return {row.id: row.name for row in found}
 

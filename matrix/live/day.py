@@ -15,6 +15,7 @@ from matrix.extensions import db
 from matrix.live.calendars import local_midnight, nearby_counts, with_host
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.live.scoping import visible_sessions
+from matrix.paging import ListPage
 from matrix.stores.models import Store
 
 DAY_AXIS = (6, 24)  # the day view's default hours, local; widened when sessions start earlier or end later
@@ -96,39 +97,11 @@ class CityDay:
 
 
 @dataclass
-class BarPage:
-    """Which bars a page draws; reads like a Pagination for the pager macro."""
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
-
-
-@dataclass
 class DayView:
     day: date
     axis_start: datetime
     axis_end: datetime
-    bars: BarPage
+    bars: ListPage
     groups: list[tuple[str | None, list[Bar]]] = field(default_factory=list)   # this page's bars by city
     hours: list[HourCount] = field(default_factory=list)
     cities: list[CityDay] = field(default_factory=list)
@@ -180,10 +153,10 @@ def day_view(user: User, day: date, *, zone: str, city: str | None = None, page:
     spans = [(r[3], r[4]) for r in rows]
     axis_start, axis_end = day_axis(day, spans, zone)
     nearby = nearby_counts(r for r in rows if r[1] is not None)
-    bars = BarPage(min(max(page, 1), max(1, -(-len(rows) // per_page))), per_page, len(rows))
+    bars = ListPage.of(len(rows), page, per_page)
     view = DayView(day, axis_start, axis_end, bars, total=len(rows), hours=hour_counts(spans, axis_start, axis_end),
                    cities=city_days(rows, nearby, axis_start, axis_end))
-    shown = [r[0] for r in rows[(bars.page - 1) * per_page:bars.page * per_page]]
+    shown = [r[0] for r in bars.slice(rows)]
     if not shown:
         return view
     loaded = {s.id: s for s in db.session.scalars(with_host(visible_sessions(user)).where(LiveSession.id.in_(shown)))}
