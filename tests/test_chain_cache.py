@@ -77,3 +77,25 @@ def test_the_store_list_offers_the_districts_of_the_chosen_city_only(client, log
         page = client.get(f"/stores/?district={east.district_code}").text  # a link naming only the district
         assert f'<option value="{east.district_code}" selected>上城区</option>' in page
         assert east.code in page and west.code not in page
+
+
+def test_hqs_onboarding_gaps_are_kept_until_an_account_group_or_hand_over_changes(app, make_store, make_user,
+                                                                                  make_account, make_community,
+                                                                                  platforms):
+    from matrix.onboarding.gaps import hq_chain_gaps
+    from matrix.onboarding.handover import hand_over
+
+    hq, store = make_user(Role.OPERATOR), make_store()
+    first = hq_chain_gaps(hq)
+    assert hq_chain_gaps(hq) is first                                    # unchanged: the same summary
+    assert {p.code for p in first[0].missing} == set(platforms)
+    make_account(store, platform="douyin")
+    after_account = hq_chain_gaps(hq)
+    assert "douyin" not in {p.code for p in after_account[0].missing}
+    make_community(store, invite_link="https://work.weixin.qq.com/gm/x1")
+    after_group = hq_chain_gaps(hq)
+    assert after_group is not after_account and not after_group[0].group_gap
+    hand_over([store.id], actor=hq)
+    assert hq_chain_gaps(hq)[0].handed_at is not None
+    manager = make_user(Role.STORE_MANAGER, stores=[store])
+    assert hq_chain_gaps(manager) is not hq_chain_gaps(manager)         # a manager's own stores: never shared

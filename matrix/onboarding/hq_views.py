@@ -12,7 +12,7 @@ from matrix.imports.exports import to_csv, to_xlsx
 from matrix.onboarding import gap_sheet
 from matrix.onboarding.blueprint import PER_PAGE, bp
 from matrix.onboarding.forms import HandoverForm, NamingForm
-from matrix.onboarding.gaps import chain_gaps, progress_by_city
+from matrix.onboarding.gaps import chain_gaps, hq_chain_gaps, progress_by_city
 from matrix.onboarding.handover import hand_over
 from matrix.onboarding.naming import (
     PLACEHOLDERS,
@@ -33,7 +33,7 @@ SHEETS = {"accounts": gap_sheet.account_gap_table, "communities": gap_sheet.comm
 @hq_required
 def index():
     """The setup checklist and how far each city's stores are."""
-    stores = chain_gaps(current_user)
+    stores = hq_chain_gaps(current_user)
     progress = progress_by_city(stores)
     return render_template("onboarding/index.html", steps=setup_steps(progress[-1]), cities=progress[:-1],
                            total=progress[-1], form=ConfirmForm())
@@ -44,7 +44,7 @@ def index():
 def stores():
     """The stores still lacking something, a page at a time, to hand to their managers."""
     city = request.args.get("city") or None
-    missing = [s for s in chain_gaps(current_user, city=city) if not s.complete]
+    missing = [s for s in hq_chain_gaps(current_user, city=city) if not s.complete]
     page = max(request.args.get("page", 1, type=int), 1)
     shown = missing[(page - 1) * PER_PAGE: page * PER_PAGE]
     return render_template("onboarding/stores.html", stores=shown, total=len(missing), page=page,

@@ -10,7 +10,7 @@ from matrix.extensions import db
 from matrix.forms import show_error
 from matrix.onboarding.blueprint import bp, suggested_names
 from matrix.onboarding.forms import StoreAccountForm, StoreGroupForm
-from matrix.onboarding.gaps import chain_gaps
+from matrix.onboarding.gaps import chain_gaps, hq_chain_gaps
 from matrix.onboarding.handover import add_store_account, fill_store_group
 from matrix.onboarding.naming import naming_rules
 from matrix.permissions import get_community_or_404, get_store_or_404
@@ -20,7 +20,7 @@ from matrix.permissions import get_community_or_404, get_store_or_404
 @login_required
 def mine():
     """The stores the user runs and what each still lacks; one store opens its list straight away."""
-    stores = chain_gaps(current_user)
+    stores = hq_chain_gaps(current_user)
     if len(stores) == 1 and not current_user.is_hq:
         return redirect(url_for(".store", store_id=stores[0].id))
     return render_template("onboarding/mine.html", stores=stores)
