@@ -322,3 +322,23 @@ def test_clashes_that_cannot_move_are_said(hq, campaign, make_store, make_accoun
     assert week_clashes(c, MONDAY)
     fixed = fix_clashes(c, MONDAY, actor=hq, now=BEFORE, zone="Asia/Shanghai")
     assert not fixed.moved and fixed.unfixable and "no free slot" in fixed.unfixable[0]
+
+
+def test_the_campaign_page_keeps_its_clashes_until_the_weeks_items_change(app, hq, campaign, make_store, make_account):
+    from matrix.content.clashes import fix_clashes, shown_week_clashes
+    from matrix.stores.chain_cache import forget_summaries
+
+    for code in ("HZ-1", "HZ-2", "HZ-3", "HZ-4"):
+        make_account(make_store(code=code, city="杭州"), "douyin")
+    c = campaign(variants=1, slots="12:00, 18:00, 20:30", cadence={"short_video": 2})
+    generate_week(c, MONDAY, actor=hq, now=BEFORE)
+    forget_summaries()
+    app.config["CHAIN_CACHE_CHECK_S"] = 1e-9      # on, and checked on every use (the suite runs with it off)
+    try:
+        shown = shown_week_clashes(c, MONDAY)
+        assert shown and shown_week_clashes(c, MONDAY) is shown                 # nothing changed: not read again
+        fix_clashes(c, MONDAY, actor=hq, now=BEFORE, zone="Asia/Shanghai")
+        assert shown_week_clashes(c, MONDAY) == []                               # the moved items show at once
+    finally:
+        app.config["CHAIN_CACHE_CHECK_S"] = 0.0
+        forget_summaries()

@@ -83,7 +83,7 @@ def detail(campaign_id: int):
     runs = db.session.scalars(select(AuditEntry).where(
         AuditEntry.entity == "campaign", AuditEntry.entity_id == campaign.id, AuditEntry.action == "generate")
         .order_by(AuditEntry.id.desc()).limit(5)).all()
-    found = clashes.week_clashes(campaign, iso_week(form.week.data))
+    found = clashes.shown_week_clashes(campaign, iso_week(form.week.data))
     return render_template("campaigns/detail.html", campaign=campaign, form=form, runs=runs, clashes=found[:50],
                            clash_count=len(found), facts=campaign_facts(campaign), confirm=ConfirmForm())
 

@@ -24,6 +24,7 @@ from matrix.content.spacing import KM_PER_DEG_LAT, KM_PER_DEG_LON_55N, Site, km_
 from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.regions.services import region_name
+from matrix.stores.chain_cache import chain_summary, store_fingerprint
 from matrix.stores.models import Store
 from matrix.transaction import transactional
 
@@ -116,6 +117,21 @@ def week_clashes(campaign: Campaign, monday: date) -> list[Clash]:
             clashes.append(Clash(cluster[0].city_code, template_id, topics.get(template_id, ""), day, slot,
                                  [(r.store_id, r.code, r.name) for r in cluster]))
     return sorted(clashes, key=lambda c: (c.day, c.slot, c.city_code, c.stores[0][1]))
+
+
+def shown_week_clashes(campaign: Campaign, monday: date) -> list[Clash]:
+    """week_clashes for the campaign page, kept per process until the week's items or the stores change (a chain
+    of 10,000 stores takes seconds to check). Shared between requests: read it, never change it."""
+    key = ("week_clashes", campaign.id, monday, float(campaign.spacing_km or 0))
+    return chain_summary(key, lambda: week_clashes(campaign, monday),
+                         fingerprint=lambda: _week_fingerprint(campaign.id, monday))
+
+
+def _week_fingerprint(campaign_id: int, monday: date) -> tuple:
+    first, last = _week(monday)
+    count, latest = db.session.execute(select(func.count(ContentItem.id), func.max(ContentItem.updated_at)).where(
+        ContentItem.campaign_id == campaign_id, ContentItem.day.between(first, last))).one()
+    return store_fingerprint(), int(count), str(latest)
 
 
 def _clusters(rows: list, near: _Near) -> list[list]:
