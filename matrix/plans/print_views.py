@@ -18,8 +18,9 @@ from matrix.regions.services import region_name
 from matrix.stores.models import Store, StoreStatus
 from matrix.weeks import WeekError, current_week, iso_week, today, week_label, week_string
 
-# Stores one city document holds; the next ones are a link away (a whole city is one PDF from the print worker).
-PRINT_STORES = 20
+# Stores one city document holds in the browser, about 20 KB of HTML each, so no page passes 150 KB; the next
+# ones are a link away, and a whole city is one PDF from the print worker.
+PRINT_STORES = 6
 
 
 def _print_page(sheets, monday, back: str, title: str, city: str | None = None, stores=None):
