@@ -15,7 +15,8 @@ from matrix.weeks import current_week, week_string
 HQ_PAGES = ["/", "/stores/", "/accounts/", "/communities/", "/leads/", "/leads/unrouted", "/live/",
             "/live/day", "/plans/", "/plans/completion", "/notifications/", "/audit/", "/sources/",
             "/sources/rejected", "/campaigns/", "/coverage", "/stores/?city=330100", "/live/city/330100",
-            "/plans/print?city=330100"]
+            "/plans/print?city=330100", "/leads/funnel", "/onboarding/", "/onboarding/stores", "/channels/",
+            "/storefront/", "/joins/", "/plans/approvals"]
 MANAGER_PAGES = ["/today/", "/stores/", "/leads/", "/live/", "/live/day", "/coverage"]
 
 
