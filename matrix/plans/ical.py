@@ -156,9 +156,10 @@ def _session_event(session: LiveSession, *, locale: str, now: datetime) -> list[
 def calendar_text(store: Store, items: list[ContentItem], *, zone: str, locale: str, now: datetime,
                   sessions: list[LiveSession] = ()) -> str:
     """The whole VCALENDAR, CRLF line ends, every line folded."""
+    # Outside the f-string, or Babel's extractor does not see the message (and the name stays English).
+    name = _("%(store)s content plan", store=store.name)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//StoreMatrix//Weekly content plan//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{escape_text(_('%(store)s content plan', store=store.name))}",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}",
              f"X-WR-TIMEZONE:{zone}"]
     for item in items:
         lines += _event(item, zone=zone, locale=locale, now=now)
