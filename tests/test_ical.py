@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
-from matrix.extensions import db
 from matrix.content.models import Approval, ItemStatus
+from matrix.extensions import db
+from matrix.plans import ical
 from matrix.plans.models import CalendarFeed
 from matrix.weeks import today
-from matrix.plans import ical
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 

@@ -14,12 +14,12 @@ from sqlalchemy.orm import selectinload
 from matrix.accounts.models import Account
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.content.models import Approval, ContentItem, ItemStatus
 from matrix.errors import NotFound
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store
-from matrix.content.models import Approval, ContentItem, ItemStatus
 from matrix.plans.models import CalendarFeed
 from matrix.plans.services import starts_at
 from matrix.stores.models import Store
