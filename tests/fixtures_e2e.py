@@ -2,9 +2,9 @@
 
 `browse(user, phone=True)` gives a `Tab`: a page of its own browser context, signed in through the real form
 (CSRF, CSP and session protection all on). Every page a test opens goes through `Tab.visit` (or `Tab.arrived`
-after a click), which runs the checks in PAGE_CHECKS on it: a check added there (axe-core, say) runs on every
-page of every flow. `nav_pages(tab)` lists the pages a role reaches from the navigation. No request leaves
-127.0.0.1 (Chromium resolves no other name); those tried are recorded in `Tab.outside`.
+after a click), which runs the checks in PAGE_CHECKS on it: a check added there runs on every page of every flow
+(E2E_AXE_ALL=1 adds axe-core). `nav_pages(tab)` lists the pages a role reaches from the navigation. No request
+leaves 127.0.0.1 (Chromium resolves no other name); those tried are recorded in `Tab.outside`.
 """
 import os
 import re
@@ -104,10 +104,41 @@ def shoot_every_page(tab: "Tab") -> None:
     tab.shoot(f"all-{tab.role}-{'phone-' if tab.page.viewport_size['width'] <= 480 else ''}{slug}")
 
 
-# Run on every page a flow opens, in order. Later checks (accessibility) append themselves here.
+# axe-core (MPL-2.0, vendored from the npm registry: tests/vendor/) judges a page against WCAG 2.2 AA.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+AXE_FAILS = ("serious", "critical")
+_RUN_AXE = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations']});
+    return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+}"""
+
+
+def axe_violations(tab: "Tab") -> list[str]:
+    """The serious and critical axe-core violations of the page as it is now, one line each.
+
+    Injected through the DevTools protocol, which the page's Content-Security-Policy does not govern:
+    the app's own policy stays on while axe looks at it.
+    """
+    if not tab.page.evaluate("typeof window.axe === 'object'"):
+        tab.page.evaluate(AXE.read_text())
+    width = tab.page.viewport_size["width"]
+    return [f"{tab.path} at {width} px: {v['impact']} {v['id']} ({v['help']}): {', '.join(v['nodes'])}"
+            for v in tab.page.evaluate(_RUN_AXE) if v["impact"] in AXE_FAILS]
+
+
+def no_serious_axe_violation(tab: "Tab") -> None:
+    """E2E_AXE_ALL=1: axe-core on every page every flow opens (test_e2e_accessibility walks the pages anyway)."""
+    found = axe_violations(tab)
+    assert not found, "\n".join(found)
+
+
+# Run on every page a flow opens, in order.
 PAGE_CHECKS: list[Callable[["Tab"], None]] = [no_page_errors, no_sideways_scroll, no_squeezed_title]
 if os.environ.get("E2E_SHOOT_ALL") == "1":
     PAGE_CHECKS.append(shoot_every_page)
+if os.environ.get("E2E_AXE_ALL") == "1":
+    PAGE_CHECKS.append(no_serious_axe_violation)
 
 
 @dataclass

@@ -121,7 +121,7 @@ def test_language_choice_follows_the_user(app, client, make_user, login, post):
     with app.app_context():
         login(user)
     with app.app_context():
-        assert '<html lang="zh-CN">' in client.get("/users/me").get_data(as_text=True)
+        assert '<html lang="zh-Hans">' in client.get("/users/me").get_data(as_text=True)
     with app.app_context():
         assert post("/language", {"locale": "en", "next": "/users/me"}).status_code == 302
     with app.app_context():

@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from matrix.audit.models import AuditEntry
 from matrix.auth.models import Role
-from matrix.extensions import db
 from matrix.content.models import Approval, ItemStatus
+from matrix.extensions import db
+from matrix.plans import ical
 from matrix.plans.models import CalendarFeed
 from matrix.weeks import today
-from matrix.plans import ical
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)
 
@@ -161,3 +161,17 @@ def test_feed_carries_the_stores_own_live_sessions(app, client, login, post, fee
     assert "Live: 冬季新品直播" in event and "羽绒被\\; 床品" in event and "STATUS:CONFIRMED" in event
     cancelled = body.split(f"UID:live-{off.id}@storematrix")[1].split("END:VEVENT")[0]
     assert "STATUS:CANCELLED" in cancelled
+
+
+def test_the_feed_is_named_in_the_chains_language(app, client, login, post, feed_store, monkeypatch):
+    """The calendar's name was half English in Chinese (its message hid in an f-string from the extractor)."""
+    login(feed_store["manager"])
+    url = _new_feed_url(client, post, feed_store["store"])
+    name = feed_store["store"].name
+    with app.app_context():     # its own context: Flask-Babel keeps the locale in `g`
+        english = app.test_client().get(url).get_data(as_text=True)
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_LOCALE", "zh")      # the chain's language, as shipped
+    with app.app_context():
+        chinese = app.test_client().get(url).get_data(as_text=True)
+    assert f"X-WR-CALNAME:{name} content plan" in english.replace("\r\n ", "")
+    assert f"X-WR-CALNAME:{name} 内容计划" in chinese.replace("\r\n ", "")

@@ -1,18 +1,19 @@
 """The demo chain's live sessions: booked through the services, trailers made, history filled in by time."""
 import random
 from itertools import combinations
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from matrix import demo
 from matrix.auth.models import Role, User
-from matrix.extensions import db
-from matrix.live.demo import add_demo_sessions
-from matrix.live.models import LiveSession, SessionStatus, TrailerRule
-from matrix.models import utcnow
-from matrix.live.scoping import visible_sessions
 from matrix.content.models import ContentItem, ItemStatus
+from matrix.extensions import db
+from matrix.live.demo import POP_UP_RULE, add_demo_sessions
+from matrix.live.models import LiveSession, SessionStatus, TrailerRule
+from matrix.live.scoping import visible_sessions
+from matrix.models import utcnow
 from matrix.plans.services import starts_at as item_moment
 
 ZONE = "Asia/Shanghai"
@@ -63,6 +64,16 @@ def test_demo_sessions_are_booked_without_double_bookings_and_have_trailers(chai
             if session.status == SessionStatus.SCHEDULED and item_moment(item.day, item.slot, ZONE) > utcnow():
                 assert item.status == ItemStatus.PLANNED
     assert kinds == {"host", "brand", "sibling"}
+    # The pop-up rule names the day from each trailer's own date: "tomorrow" the day before, "today" on the day.
+    pop_up = db.session.scalar(select(TrailerRule.id).where(TrailerRule.name == POP_UP_RULE))
+    words = {0: "today", 1: "tomorrow"}
+    checked = 0
+    for session in (s for s in sessions() if s.rule_id == pop_up and s.status == SessionStatus.SCHEDULED):
+        start_day = session.starts_at.astimezone(ZoneInfo(ZONE)).date()
+        for item in trailers_of(session):
+            assert item.topic.startswith(words[(start_day - item.day).days]), (item.day, start_day, item.topic)
+            checked += 1
+    assert checked
 
 
 def test_demo_history_follows_the_clock(chain):

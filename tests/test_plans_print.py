@@ -1,4 +1,5 @@
 """The printable plan as HTML (no browser needed): sheets, QR code, live box, and the group it points to."""
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -121,3 +122,13 @@ def test_a_crowded_day_and_live_box_say_how_many_more(client, login, week_shop, 
     assert "+3 more: see the week on the screen" in html                    # 14 trailers, 11 lines in the box
     assert 'class="sheet-day d-dense"' in html and 'class="sheet-day d-roomy"' in html
     assert 'data-pages="1"' in html
+
+
+def test_print_sizes_stay_readable_on_a_wall():
+    """Times 10 pt, captions 9 pt, nothing under 8 pt in print (the phone screen's px sizes are not print)."""
+    css = PRINT_CSS.read_text()
+    printed = css.split("@media screen")[0]
+    sizes = [float(s) for s in re.findall(r"font-size:\s*([\d.]+)pt", printed)]
+    assert sizes and min(sizes) >= 8
+    assert re.search(r"\.sheet-slot \{[^}]*font-size: 10pt", printed)
+    assert re.search(r"\.item-caption \{[^}]*font-size: 9pt", printed)

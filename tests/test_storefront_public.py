@@ -55,7 +55,7 @@ def test_the_visitors_language_comes_from_the_browser(client, storefront):
     english = client.get("/s/HZ-001", headers={"Accept-Language": "en-GB,zh;q=0.5"}).get_data(as_text=True)
     chinese = client.get("/s/HZ-001", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "Join the group" in english and "Join the group" not in chinese
-    assert "lang=\"zh-CN\"" in chinese and "lang=\"en\"" in english
+    assert "lang=\"zh-Hans\"" in chinese and "lang=\"en\"" in english
 
 
 def test_unknown_channels_count_as_other_and_views_store_nothing_personal(client, storefront):

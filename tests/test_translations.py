@@ -57,4 +57,4 @@ def test_pages_are_chinese_by_default():
 
     assert ShippedDefault.BABEL_DEFAULT_LOCALE == "zh"
     html = create_app(ShippedDefault).test_client().get("/login").get_data(as_text=True)
-    assert 'lang="zh-CN"' in html and "登录" in html
+    assert 'lang="zh-Hans"' in html and "登录" in html

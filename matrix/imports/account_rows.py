@@ -7,6 +7,7 @@ from matrix.accounts.values import clean_account, platform_choices
 from matrix.brands.models import Brand
 from matrix.choices import normalise_choice
 from matrix.extensions import db
+from matrix.imports.identifiers import check_long_identifier
 from matrix.imports.rows import BLANK, CHANGED, NEW, UNCHANGED, RowReport, left_blank, load_in, overlay, same, text
 from matrix.stores.models import Store
 
@@ -64,6 +65,7 @@ class AccountRows:
             report.status = BLANK
             return report
         account = self.accounts.get((platform.id, _handle(raw))) if platform else None
+        raw = self._poi(raw, account, report)
         merged = self._merge(account, raw, report)
         merged["platform"] = platform or ""
         cleaned = clean_account(merged)
@@ -85,6 +87,17 @@ class AccountRows:
                           for name in COMPARED if not same(getattr(account, name), values.get(name))}
         report.status = CHANGED if report.changes else UNCHANGED
         return report
+
+    def _poi(self, raw: dict, account: Account | None, report: RowReport) -> dict:
+        """A POI id a spreadsheet rounded is refused, or the stored one kept: never marked as a change."""
+        if "poi_id" not in self.mapped:
+            return raw
+        checked = check_long_identifier(raw.get("poi_id"), account.poi_id if account else None)
+        if checked.error:
+            report.errors["poi_id"] = checked.error
+        elif checked.warning:
+            report.warnings["poi_id"] = checked.warning
+        return {**raw, "poi_id": checked.value}
 
     def _merge(self, account: Account | None, raw: dict, report: RowReport) -> dict:
         merged = {}

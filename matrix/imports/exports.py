@@ -1,6 +1,7 @@
 """Write stores, accounts and communities as sheets the importer reads back unchanged."""
 import csv
 import io
+import re
 
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -26,6 +27,9 @@ NOT_EXPORTED = {"communities": ("robot_webhook_url",)}
 COORD_SYSTEM_WORD = "GCJ-02"
 # Excel runs a cell starting with one of these as a formula; an apostrophe makes it text (the reader drops it).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Digits a spreadsheet would turn into a number, losing digits past 15 or leading zeros (POI ids, codes):
+# a CSV writes them as ="…", which Excel and WPS open as text (the reader unwraps it); an XLSX as text cells.
+LONG_DIGITS = re.compile(r"^(?:\d{12,}|0\d+)$")
 
 
 def export_table(kind: str, user: User) -> tuple[list[str], list[list]]:
@@ -86,20 +90,28 @@ def to_csv(headers: list[str], rows: list[list]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_STARTS) else
-                         ("" if v is None else v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
 
 
+def _csv_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    if isinstance(value, str) and LONG_DIGITS.match(value):
+        return f'="{value}"'
+    return "" if value is None else value
+
+
 def to_xlsx(headers: list[str], rows: list[list]) -> bytes:
-    """One sheet; text cells stay text even when they start with “=”."""
+    """One sheet; text cells stay text even when they start with “=” or are long digits (POI ids)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("data")
     sheet.append(headers)
     for row in rows:
-        sheet.append([_text_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in row])
+        sheet.append([_text_cell(sheet, v) if isinstance(v, str) and (v.startswith("=") or LONG_DIGITS.match(v))
+                      else v for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -110,4 +122,5 @@ def _text_cell(sheet, value: str):
 
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"  # openpyxl would store it as a formula
+    cell.number_format = "@"  # formatted as text: an edit in Excel stays text, not a rounded number
     return cell

@@ -19,6 +19,8 @@ TITLE_ROWS = 5  # title and note lines people put above the column names
 DELIMITERS = (",", ";", "\t")
 # A leading apostrophe our CSV export adds so Excel does not run the cell as a formula.
 _GUARDED = re.compile(r"^'(?=[=+\-@\t\r])")
+# ="…": how our CSV export keeps long digits (POI ids) as text in Excel; the digits alone are the value.
+_AS_TEXT = re.compile(r'^="(\d+)"$')
 
 
 def read_table(data: bytes, filename: str = "") -> Table:
@@ -136,4 +138,6 @@ def clean_cell(value):
         return int(value)
     if isinstance(value, (int, float, date, datetime)):
         return value
-    return _GUARDED.sub("", str(value).strip())
+    text = str(value).strip()
+    as_text = _AS_TEXT.match(text)
+    return as_text.group(1) if as_text else _GUARDED.sub("", text)

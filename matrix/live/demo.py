@@ -138,7 +138,8 @@ def _rules(actor: User) -> None:
     save_rule(None, {"name": POP_UP_RULE, "is_default": False,
                      "steps": [{"offset": "1d", "siblings": True}, {"offset": "1h"}],
                      "sibling_km": 3, "max_siblings": 2, "other_platforms": False,
-                     "topic": "今天{{ start_time }}快闪直播：{{ title }}",
+                     # start_day names the day from each post's own date: 明天 the day before, 今天 on the day.
+                     "topic": "{{ start_day }}{{ start_time }}快闪直播：{{ title }}",
                      "caption": "{{ store_name }}直播间{{ start_time }}开播，{{ theme }}。{{ offset }}后见！",
                      "hashtags": "#{{ city }}好物 #{{ brand }}"}, actor=actor)
 

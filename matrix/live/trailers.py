@@ -32,7 +32,7 @@ from matrix.live.models import LiveSession, SessionStatus, TrailerRule
 from matrix.live.settings import default_rule, live_settings
 from matrix.live.timing import clock, offset_label, parse_clock, trailer_moment
 from matrix.live.trailer_report import TrailerReport
-from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, starts_label
+from matrix.live.trailer_texts import TEXT_FIELDS, chain_text, compiled_texts, start_day, starts_label
 from matrix.models import utcnow
 from matrix.regions.services import region_name
 from matrix.sandbox import limits
@@ -60,6 +60,7 @@ class _Sync:
     def __init__(self, sessions: list[LiveSession], moved: set[int], report: TrailerReport, now: datetime):
         self.sessions, self.moved, self.report, self.now = sessions, moved, report, now
         self.zone = chain_zone()
+        self.start_days: dict[tuple[date, date], str] = {}
         settings = live_settings()
         self.quiet = (parse_clock(settings.quiet_start), parse_clock(settings.quiet_end),
                       parse_clock(settings.evening_slot))
@@ -116,8 +117,14 @@ class _Sync:
             {s.id: starts_label(s.starts_at.astimezone(zone)) for s in scheduled},
             {m: offset_label(m) for m in minutes}))
 
+    def _start_day(self, post_day: date, start: date) -> str:
+        """start_day in the chain's language; a week has few (post day, start day) pairs, each worded once."""
+        if (post_day, start) not in self.start_days:
+            self.start_days[post_day, start] = chain_text(lambda: start_day(post_day, start))
+        return self.start_days[post_day, start]
+
     def _variables(self, session: LiveSession, host_account) -> dict:
-        """The session's variables but the step's ("offset", "hours_before")."""
+        """The session's variables but the step's ("offset", "hours_before", "start_day")."""
         zone = ZoneInfo(self.zone)
         start, end = session.starts_at.astimezone(zone), session.ends_at.astimezone(zone)
         host = self.audience.hosts.get(session.store_id)
@@ -149,7 +156,8 @@ class _Sync:
             due = trailer_moment(session.starts_at, minutes, zone=self.zone, quiet_start=self.quiet[0],
                                  quiet_end=self.quiet[1], evening=self.quiet[2])
             rendered = render_fields(self.compiled[rule.id], {
-                **variables, "offset": self.offset_labels[minutes], "hours_before": minutes // 60})
+                **variables, "offset": self.offset_labels[minutes], "hours_before": minutes // 60,
+                "start_day": self._start_day(due.date(), variables["start_date"])})
             failed = [(name, r.errors[0]) for name, r in rendered.items() if r.errors]
             if failed:
                 name, (line, message) = failed[0]

@@ -14,12 +14,12 @@ from sqlalchemy.orm import selectinload
 from matrix.accounts.models import Account
 from matrix.audit import services as audit
 from matrix.auth.models import User
+from matrix.content.models import Approval, ContentItem, ItemStatus
 from matrix.errors import NotFound
 from matrix.extensions import db
 from matrix.live.models import LiveSession, SessionStatus
 from matrix.models import utcnow
 from matrix.permissions import can_manage_store
-from matrix.content.models import Approval, ContentItem, ItemStatus
 from matrix.plans.models import CalendarFeed
 from matrix.plans.services import starts_at
 from matrix.stores.models import Store
@@ -156,9 +156,10 @@ def _session_event(session: LiveSession, *, locale: str, now: datetime) -> list[
 def calendar_text(store: Store, items: list[ContentItem], *, zone: str, locale: str, now: datetime,
                   sessions: list[LiveSession] = ()) -> str:
     """The whole VCALENDAR, CRLF line ends, every line folded."""
+    # Outside the f-string, or Babel's extractor does not see the message (and the name stays English).
+    name = _("%(store)s content plan", store=store.name)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//StoreMatrix//Weekly content plan//EN",
-             "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{escape_text(_('%(store)s content plan', store=store.name))}",
+             "CALSCALE:GREGORIAN", "METHOD:PUBLISH", f"X-WR-CALNAME:{escape_text(name)}",
              f"X-WR-TIMEZONE:{zone}"]
     for item in items:
         lines += _event(item, zone=zone, locale=locale, now=now)
