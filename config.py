@@ -112,6 +112,7 @@ class Config:
     # "worker": a webhook stores the delivery and answers; `flask worker` routes it right after (production).
     # "inline": the request routes its own delivery before answering (the suite, which runs no worker).
     LEAD_ROUTING = os.environ.get("LEAD_ROUTING", "worker")
+    WEBHOOK_SOURCE_CACHE_S = 2.0  # a process reuses a lead source's row (and decrypted secret) this long
     # Rate limits shared by every process: counters in Redis in production (redis://host:6379/0), in this
     # process's memory in development and tests (`flask check` refuses memory:// in production).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -195,6 +196,7 @@ class TestConfig(Config):
     STOREFRONT_FLUSH_S = 0
     RATELIMIT_STORAGE_URI = "memory://"
     LEAD_ROUTING = "inline"  # no worker runs beside the suite; tests of the queued path set "worker"
+    WEBHOOK_SOURCE_CACHE_S = 0.0
 
 
 class ProductionConfig(Config):

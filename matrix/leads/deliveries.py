@@ -53,8 +53,10 @@ def _finite(text: str) -> float:
     return number
 
 
-def lead_input(source: LeadSource, payload: dict, body: bytes, message_id: str | None) -> intake.LeadInput:
-    """The lead fields of a delivery by the source's field map; `message_id` dedupes leads without an id."""
+def lead_input(source, payload: dict, body: bytes, message_id: str | None) -> intake.LeadInput:
+    """The lead fields of a delivery by the source's field map; `message_id` dedupes leads without an id.
+
+    `source` is a LeadSource or the webhook's cached view of one (source_cache.WebhookSource)."""
     values = mapping.extract(payload, mapping.field_map_for(source))
     # Douyin retries carry the same Msg-Id; other sources without a lead id dedupe on the body itself.
     message_id = message_id if source.kind == SourceKind.DOUYIN else None
@@ -69,7 +71,7 @@ def check_lead(data: intake.LeadInput) -> None:
         phones.normalise_phone(data.phone)  # PhoneError: digits that cannot be dialled
 
 
-def accept(source: LeadSource, data: intake.LeadInput, body: bytes, *, inline: bool,
+def accept(source, data: intake.LeadInput, body: bytes, *, inline: bool,
            now: datetime | None = None) -> Accepted:
     """Store a verified delivery once (per source and dedupe key) and commit; route it now when `inline`."""
     key = intake.dedupe_key(data)
@@ -81,7 +83,7 @@ def accept(source: LeadSource, data: intake.LeadInput, body: bytes, *, inline: b
         if delivery_id is None:
             db.session.rollback()
             return _earlier(source.id, key)
-        lead_id = route_one(db.session.get(InboundDelivery, delivery_id), {source.id: source}) if inline else None
+        lead_id = route_one(db.session.get(InboundDelivery, delivery_id), {}) if inline else None
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -186,13 +188,23 @@ def _reason(error: Exception) -> str:
     return text[:300]
 
 
-def waiting_count() -> int:
-    """Deliveries answered 200 and not yet routed (HQ's lead inbox shows it)."""
-    return db.session.scalar(select(func.count()).select_from(InboundDelivery)
-                             .where(InboundDelivery.state == DeliveryState.PENDING))
+@dataclass(frozen=True)
+class Backlog:
+    waiting: int  # answered 200, not routed yet
+    failed: int   # routing raised: on the refused deliveries page
 
 
-def failed_deliveries(limit: int = 50) -> list[InboundDelivery]:
-    """The newest deliveries whose routing failed, for HQ (no payload is shown)."""
-    return db.session.scalars(select(InboundDelivery).where(InboundDelivery.state == DeliveryState.FAILED)
+def backlog() -> Backlog:
+    """How many webhook deliveries wait for the worker, and how many could not be routed (HQ's lead inbox)."""
+    counts = dict(db.session.execute(select(InboundDelivery.state, func.count()).where(
+        InboundDelivery.state.in_([DeliveryState.PENDING, DeliveryState.FAILED])).group_by(InboundDelivery.state)).all())
+    return Backlog(counts.get(DeliveryState.PENDING, 0), counts.get(DeliveryState.FAILED, 0))
+
+
+def failed_deliveries(limit: int = 50) -> list:
+    """The newest deliveries whose routing failed, with their source's URL name (no payload is shown)."""
+    return db.session.execute(select(InboundDelivery.id, InboundDelivery.received_at, InboundDelivery.error,
+                                     InboundDelivery.source_id, LeadSource.slug)
+                              .join(LeadSource, LeadSource.id == InboundDelivery.source_id)
+                              .where(InboundDelivery.state == DeliveryState.FAILED)
                               .order_by(InboundDelivery.id.desc()).limit(limit)).all()

@@ -7,14 +7,13 @@ A refused delivery answers 4xx JSON {"error": ..., "code": ...} and leaves only 
 a database that cannot be reached answers JSON 503 with Retry-After (matrix.ops.faults), never 200.
 """
 from flask import Blueprint, current_app, request
-from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from matrix.errors import DomainError
-from matrix.extensions import csrf, db
+from matrix.extensions import csrf
 from matrix.leads import deliveries, intake, mapping, signatures
-from matrix.leads.models import LeadSource, SourceKind
-from matrix.leads.sources import WEBHOOK_KINDS, source_secret
+from matrix.leads.models import SourceKind
+from matrix.leads.source_cache import WebhookSource, webhook_source
 from matrix.ops.ratelimit import rate_limited
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
@@ -84,9 +83,9 @@ def receive(slug: str):
     return answer
 
 
-def _source(slug: str) -> LeadSource:
-    source = db.session.scalar(select(LeadSource).where(LeadSource.slug == slug[:40]))
-    if source is None or not source.active or source.kind not in WEBHOOK_KINDS:
+def _source(slug: str) -> WebhookSource:
+    source = webhook_source(slug[:40])
+    if source is None:
         raise Refused("unknown_source")
     return source
 
@@ -102,9 +101,9 @@ def _body() -> bytes:
         raise Refused("too_large") from None
 
 
-def _verify(source: LeadSource, body: bytes) -> None:
+def _verify(source: WebhookSource, body: bytes) -> None:
     try:
-        signatures.verify(source, source_secret(source), body, request.headers,
+        signatures.verify(source, source.secret, body, request.headers,
                           max_skew=current_app.config["WEBHOOK_MAX_SKEW_S"])
     except signatures.SignatureError as e:
         raise Refused(e.code) from None
@@ -135,7 +134,7 @@ def _depth(payload) -> int:
     return deepest
 
 
-def _refuse(code: str, slug: str, source: LeadSource | None, size: int):
+def _refuse(code: str, slug: str, source: WebhookSource | None, size: int):
     """Answer 4xx naming the problem, and keep a record without personal data."""
     base, _sep, field = code.partition(":")
     status = STATUS.get(base, 403)

@@ -105,8 +105,10 @@ def _flag_robot(attempt: _Attempt) -> None:
     log.error("robot %s of %s %s: %s", mask_secret_url(attempt.url), model.__tablename__, attempt.target_id, error)
 
 
-def save(notification_id: int, lease: datetime, attempt: _Attempt, now: datetime, counts: DeliveryCounts) -> bool:
-    """Store what came of the attempt, if this worker still holds the row; True when it did (commits)."""
+def save(notification_id: int, lease: datetime, attempt: _Attempt, now: datetime, counts: DeliveryCounts,
+         *, commit: bool = True) -> bool:
+    """Store what came of the attempt, if this worker still holds the row; True when it did (commits unless
+    told not to: the dispatcher saves every answer that came in together in one transaction)."""
     values = _values(attempt, notification_id, now, counts)
     owned = db.session.execute(update(Notification).where(
         Notification.id == notification_id, Notification.status == DeliveryStatus.PENDING,
@@ -117,7 +119,8 @@ def save(notification_id: int, lease: datetime, attempt: _Attempt, now: datetime
         _flag_robot(attempt)
     elif attempt.outcome == Outcome.REFUSE:
         log.error("notification %s not sent: %s", notification_id, attempt.result.error)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return owned.rowcount == 1
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
+from matrix.extensions import db
 from matrix.models import utcnow
 from matrix.notifications import claims
 from matrix.notifications.attempts import call, is_transient, prepare, retry_wait, save
@@ -103,13 +104,21 @@ class Dispatcher:
         if not self.running:
             return 0
         done, _pending = cf.wait(list(self.running), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        counts, resting = DeliveryCounts(), []
         for future in done:
             job, attempt = self.running[future]
             attempt.result, answered_at = future.result()
-            save(job.id, job.lease, attempt, answered_at, self.counts)
-            del self.running[future]  # only once saved: a database error keeps the answer for the next try
+            save(job.id, job.lease, attempt, answered_at, counts, commit=False)
             if is_transient(attempt):
-                self._rest(job.url, answered_at + timedelta(seconds=retry_wait(attempt, job.id)))
+                resting.append((job.url, answered_at + timedelta(seconds=retry_wait(attempt, job.id))))
+        db.session.commit()  # one commit for the answers that came in together
+        # Only once saved: after a database error the answers stay here for the next try.
+        for future in done:
+            del self.running[future]
+        for name, value in vars(counts).items():
+            setattr(self.counts, name, getattr(self.counts, name) + value)
+        for url, until in resting:
+            self._rest(url, until)
         return len(done)
 
     def _rest(self, url: str, until: datetime) -> None:

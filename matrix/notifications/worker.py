@@ -88,7 +88,6 @@ def run_routing(routing: Callable | None, echo: Callable[[str], None]) -> int:
 
 def pump(dispatcher: Dispatcher, limit: int, echo: Callable[[str], None]) -> bool:
     """Save answers, renew leases, claim, start sends; False after a database error (the rows stay held)."""
-    before = DeliveryCounts(**vars(dispatcher.counts))
     try:
         dispatcher.collect()
         dispatcher.renew_if_due()
@@ -99,10 +98,16 @@ def pump(dispatcher: Dispatcher, limit: int, echo: Callable[[str], None]) -> boo
         log.exception("worker round failed")
         echo(f"database error, trying again: {type(e).__name__}")
         return False
-    done = DeliveryCounts(**{k: v - getattr(before, k) for k, v in vars(dispatcher.counts).items()})
+    return True
+
+
+def report(dispatcher: Dispatcher, told: DeliveryCounts, echo: Callable[[str], None]) -> DeliveryCounts:
+    """Echo what was done since the last line, at most one line a second; the counts told so far."""
+    done = DeliveryCounts(**{k: v - getattr(told, k) for k, v in vars(dispatcher.counts).items()})
     if done.handled:
         echo(done.line())
-    return True
+        return DeliveryCounts(**vars(dispatcher.counts))
+    return told
 
 
 def run_worker(*, once: bool = False, interval: float | None = None, limit: int | None = None,
@@ -126,7 +131,7 @@ def run_worker(*, once: bool = False, interval: float | None = None, limit: int 
     _install(stop)
     echo(f"worker started: up to {limit} deliveries in hand, idle sleep {interval}s (Ctrl-C stops)")
     dispatcher = Dispatcher(client)
-    last_periodic = None
+    last_periodic, told, told_at = None, DeliveryCounts(), clock()
     try:
         while not stop.requested:
             if last_periodic is None or clock() - last_periodic >= PERIODIC_S:
@@ -135,6 +140,8 @@ def run_worker(*, once: bool = False, interval: float | None = None, limit: int 
             routed = run_routing(routing, echo)
             healthy = pump(dispatcher, limit, echo)
             db.session.remove()  # no stale rows, no transaction held while waiting
+            if clock() - told_at >= 1 or dispatcher.idle():
+                told, told_at = report(dispatcher, told, echo), clock()
             if dispatcher.running and healthy:
                 dispatcher.collect(timeout=min(interval, 0.5))  # wakes at the first answer
             elif not healthy:

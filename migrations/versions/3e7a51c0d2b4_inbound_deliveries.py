@@ -1,4 +1,5 @@
-"""Lead webhooks accepted durably: inbound deliveries stored before the answer, routed by the worker
+"""Lead webhooks accepted durably: inbound deliveries stored before the answer, routed by the worker;
+robots' addresses indexed (the worker checks each send's robot against both audiences)
 
 Revision ID: 3e7a51c0d2b4
 Revises: 9bfad404899d
@@ -36,9 +37,17 @@ def upgrade():
     )
     with op.batch_alter_table('inbound_deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_deliveries_state', ['state', 'id'], unique=False)
+    with op.batch_alter_table('communities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_communities_robot_webhook_url'), ['robot_webhook_url'], unique=False)
+    with op.batch_alter_table('staff_channels', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_staff_channels_robot_webhook_url'), ['robot_webhook_url'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('staff_channels', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_staff_channels_robot_webhook_url'))
+    with op.batch_alter_table('communities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_communities_robot_webhook_url'))
     with op.batch_alter_table('inbound_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_deliveries_state')
     op.drop_table('inbound_deliveries')
