@@ -1,7 +1,8 @@
 """Benchmark: signed lead webhooks offered at a fixed rate (open loop) to gunicorn, then what was stored, routed, notified.
 
-Run: .venv/bin/python bench/intake.py [--rate 300 --seconds 60 | --burst] [--closed-seconds 10] [--workers 1]
---burst is --rate 1000 --seconds 10. PostgreSQL only: the 10,000-store chain of bench/chain.py is copied
+Run: .venv/bin/python bench/intake.py [--rate 300 --seconds 60 | --burst | --restart] [--closed-seconds 10] [--workers 2]
+--burst is --rate 1000 --seconds 10. --restart runs on a private PostgreSQL cluster that restarts halfway
+(bench/intake_restart.py) and prints intake_lost_on_restart. PostgreSQL only: the 10,000-store chain of bench/chain.py is copied
 once into its own database (default bench_intake, from bench_pages as a template) and reused; each run's
 leads carry their own prefix. gunicorn (2 sync workers) serves the app on 127.0.0.1 with `flask worker`
 processes beside it (or only after the load, --workers-after) sending to a robot stand-in (bench/robot.py). First a short closed loop (16 clients
@@ -235,6 +236,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--burst", action="store_true", help="1,000 a second for 10 s")
+    parser.add_argument("--restart", action="store_true",
+                        help="on a private PostgreSQL cluster, restarted halfway (bench/intake_restart.py)")
     parser.add_argument("--closed-seconds", type=float, default=10.0, help="closed loop first (0: none)")
     parser.add_argument("--workers", type=int, default=2, help="`flask worker` processes")
     parser.add_argument("--web-workers", type=int, default=5,
@@ -246,6 +249,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.burst:
         args.rate, args.seconds = 1000.0, 10.0
+    if args.restart:
+        import intake_restart
+
+        figures = intake_restart.run(args, sys.modules[__name__])
+        for name, (value, unit) in figures.items():
+            print(f"{name} {value:.1f} {unit}" if isinstance(value, float) else f"{name} {value} {unit}")
+        return
     ensure_chain(args.template_url)
     ensure_copy(args.template_url, args.url)
     confirm_staff_channels(args.url)
