@@ -144,3 +144,14 @@ def test_a_failing_robot_is_not_hammered(app, make_store, make_staff_channel):
     robots = Robots(fail={"SICK"})
     counts = deliver_due(client=robots, now=T0)
     assert len(robots.calls) == 1 and (counts.retried, counts.throttled) == (1, 4)
+
+
+def test_a_failing_robots_rows_not_yet_claimed_wait_too(app, make_store, make_staff_channel):
+    queue(make_store, make_staff_channel, [("SICK", 8)])
+    robots = Robots(fail={"SICK"})
+    dispatcher = Dispatcher(robots, clock=Clock())
+    assert dispatcher.claim(50) == 5  # one worker holds at most 5 rows of one robot
+    dispatcher.drain()
+    assert dispatcher.claim(50) == 0  # the 3 it did not hold rest as long as the failed one
+    dispatcher.close()
+    assert len(robots.calls) == 1 and all(r.next_attempt_at >= T0 + timedelta(seconds=30) for r in rows())

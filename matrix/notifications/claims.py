@@ -188,3 +188,16 @@ def release(ids: list[int], lease: datetime, *, not_before: datetime | None = No
         .values(**values).execution_options(synchronize_session=False))
     db.session.commit()
     return result.rowcount
+
+
+def rest_robot(url: str, until: datetime, now: datetime) -> int:
+    """A robot failed for now: none of its due rows (in no worker's hands) is tried before `until` (no commit).
+
+    Without this a failing robot's other rows, each due on its own, would each call it once more."""
+    free = or_(Notification.locked_until.is_(None), Notification.locked_until < now)
+    ids = [row_id for (row_id,) in db.session.execute(with_targets(select(Notification.id)).where(
+        TARGET_URL == url, Notification.status == DeliveryStatus.PENDING, free, Notification.next_attempt_at < until))]
+    if ids:
+        db.session.execute(update(Notification).where(Notification.id.in_(ids), free).values(next_attempt_at=until)
+                           .execution_options(synchronize_session=False))
+    return len(ids)

@@ -122,10 +122,13 @@ class Dispatcher:
         return len(done)
 
     def _rest(self, url: str, until: datetime) -> None:
-        """The robot failed for now: its queued rows wait as long as the failed one."""
+        """The robot failed for now: its queued rows, and its other due rows, wait as long as the failed one."""
         queue = self.queues.pop(url, deque())
         for lease, ids in _by_lease(queue).items():
             self.counts.throttled += claims.release(ids, lease, not_before=until)
+        if url:
+            claims.rest_robot(url, until, self.clock())
+            db.session.commit()
 
     def _lease_left(self) -> float:
         held = self.held()
