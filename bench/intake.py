@@ -139,11 +139,17 @@ def outcome(url: str, prefix: str) -> dict:
 
 
 def confirm_staff_channels(url: str) -> None:
-    """Nine stores in ten get a confirmed staff channel with its own robot, so their lead alerts are sent."""
+    """Nine stores in ten get a confirmed staff channel with its own robot, so their lead alerts are sent.
+
+    What an earlier run left waiting (alerts, deliveries) is set aside, so this run's workers start on this run."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)
     with engine.begin() as conn:
+        conn.execute(text("UPDATE notifications SET status = 'cancelled', last_error = 'bench: an earlier run' "
+                          "WHERE status = 'pending'"))
+        conn.execute(text("UPDATE inbound_deliveries SET state = 'failed', error = 'bench: an earlier run' "
+                          "WHERE state = 'pending'"))
         conn.execute(text("INSERT INTO staff_channels (store_id, robot_webhook_url, confirmed_at, created_at, updated_at) "
                           "SELECT id, 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=STAFF' || id, now(), now(), "
                           "now() FROM stores WHERE id % 10 <> 0 ON CONFLICT (store_id) DO NOTHING"))

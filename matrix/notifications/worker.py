@@ -131,7 +131,7 @@ def run_worker(*, once: bool = False, interval: float | None = None, limit: int 
     _install(stop)
     echo(f"worker started: up to {limit} deliveries in hand, idle sleep {interval}s (Ctrl-C stops)")
     dispatcher = Dispatcher(client)
-    last_periodic, told, told_at = None, DeliveryCounts(), clock()
+    last_periodic, told, told_at = None, DeliveryCounts(), time.monotonic()
     try:
         while not stop.requested:
             if last_periodic is None or clock() - last_periodic >= PERIODIC_S:
@@ -140,8 +140,8 @@ def run_worker(*, once: bool = False, interval: float | None = None, limit: int 
             routed = run_routing(routing, echo)
             healthy = pump(dispatcher, limit, echo)
             db.session.remove()  # no stale rows, no transaction held while waiting
-            if clock() - told_at >= 1 or dispatcher.idle():
-                told, told_at = report(dispatcher, told, echo), clock()
+            if time.monotonic() - told_at >= 1 or dispatcher.idle():
+                told, told_at = report(dispatcher, told, echo), time.monotonic()
             if dispatcher.running and healthy:
                 dispatcher.collect(timeout=min(interval, 0.5))  # wakes at the first answer
             elif not healthy:
