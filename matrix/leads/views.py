@@ -2,16 +2,14 @@
 import io
 from datetime import datetime
 
-from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from matrix.forms import show_error
-from matrix.stores.picker import city_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.imports.exports import to_csv
 from matrix.joins.codes import lead_invite
 from matrix.leads import deliveries, reports, services
@@ -19,7 +17,8 @@ from matrix.leads.blueprint import bp, chain_tz, invite_community, may_reveal, r
 from matrix.leads.forms import ConfirmForm, ExportForm, FollowUpForm, NoteForm, StatusForm
 from matrix.leads.models import Lead, LeadStatus
 from matrix.leads.scoping import get_lead_or_404
-from matrix.stores.picker import filter_store
+from matrix.stores.picker import city_choices, filter_store
+
 
 @bp.get("/")
 @login_required
