@@ -372,7 +372,7 @@ def test_concurrent_workers_on_postgresql_keep_the_throttle(app, make_store, mak
         t.start()
     for t in threads:
         t.join()
-    assert len(robot.delivered) == 20  # one minute's worth, however many workers
+    assert len(robot.delivered) == 18  # one minute's worth (WeCom's 20 less the margin), however many workers
 
 
 # --- by hand -----------------------------------------------------------------------------------------------
