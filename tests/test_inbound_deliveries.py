@@ -95,3 +95,28 @@ def test_the_worker_command_routes_what_waits(app, client, generic, queued):
     assert result.exit_code == 0, result.output
     assert "lead deliveries routed 1, failed 0" in result.output
     assert [d.state for d in stored()] == [DeliveryState.ROUTED] and count(Lead) == 1
+
+
+def test_workers_routing_at_once_make_each_lead_once(app, client, generic, queued):
+    """Several workers on PostgreSQL: each claims its own batch (FOR UPDATE SKIP LOCKED), none routes one twice."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs TEST_DATABASE_URL on PostgreSQL")
+    source, secret = generic
+    for n in range(40):
+        deliver(client, source, secret, {**LEAD, "id": f"P-{n}", "phone": f"1391234{n:04d}"})
+    results, barrier = [], threading.Barrier(3)
+
+    def work():
+        with app.app_context():
+            barrier.wait()
+            results.append(deliveries.route_pending(limit=5))
+            results.append(deliveries.route_waiting())
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sum(routed for routed, _failed in results) == 40 and count(Lead) == 40
+    assert {d.state for d in stored()} == {DeliveryState.ROUTED} and len({d.lead_id for d in stored()}) == 40
