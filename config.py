@@ -75,7 +75,9 @@ class Config:
     JOINS_SYNC_INTERVAL_S = float(os.environ.get("JOINS_SYNC_INTERVAL_S", "5"))
     WORKER_BATCH = int(os.environ.get("WORKER_BATCH", "50"))
     WORKER_INTERVAL_S = float(os.environ.get("WORKER_INTERVAL_S", "2"))
-    WORKER_LEASE_S = 300          # a claimed row is another worker's again after this (a crashed worker)
+    WORKER_LEASE_S = 20           # a claimed row is another worker's again after this (a crashed worker);
+    #                               the worker renews it while it holds the row, and starts no send it cannot end in it
+    WORKER_THREADS = int(os.environ.get("WORKER_THREADS", "8"))  # robots sent to at once (one message each)
     # Strict-Transport-Security max-age: only production (behind HTTPS) sends it; browsers then refuse plain HTTP.
     HSTS_SECONDS = 0
     # Print jobs (`flask print-jobs`): chain and city PDFs built with headless Chromium.
@@ -107,6 +109,10 @@ class Config:
     LEAD_HASH_KEY: str | None = os.environ.get("LEAD_HASH_KEY")
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", 64 * 1024))
     WEBHOOK_MAX_SKEW_S = 300  # generic signed webhooks: the timestamp must be within 5 minutes
+    # "worker": a webhook stores the delivery and answers; `flask worker` routes it right after (production).
+    # "inline": the request routes its own delivery before answering (the suite, which runs no worker).
+    LEAD_ROUTING = os.environ.get("LEAD_ROUTING", "worker")
+    WEBHOOK_SOURCE_CACHE_S = 2.0  # a process reuses a lead source's row (and decrypted secret) this long
     # Rate limits shared by every process: counters in Redis in production (redis://host:6379/0), in this
     # process's memory in development and tests (`flask check` refuses memory:// in production).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
@@ -189,6 +195,8 @@ class TestConfig(Config):
     STOREFRONT_CACHE_S = 0
     STOREFRONT_FLUSH_S = 0
     RATELIMIT_STORAGE_URI = "memory://"
+    LEAD_ROUTING = "inline"  # no worker runs beside the suite; tests of the queued path set "worker"
+    WEBHOOK_SOURCE_CACHE_S = 0.0
 
 
 class ProductionConfig(Config):

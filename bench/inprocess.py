@@ -10,6 +10,7 @@ import argparse
 import cProfile
 import gc
 import io
+import os
 import pstats
 import re
 import statistics
@@ -218,6 +219,8 @@ def profile_webhook(url: str, count: int, top: int) -> None:
           f"{meter.gc_s / (2 * count) * 1000:.1f} ms in the garbage collector")
     for statement, (n, seconds) in sorted(meter.statements.items(), key=lambda s: -s[1][1])[:12]:
         print(f"  sql {n / (2 * count):5.1f}x {seconds / (2 * count) * 1000:6.2f} ms  {statement}")
+    if os.environ.get("INPROCESS_CALLERS"):  # who calls a hot function: INPROCESS_CALLERS=__getitem__
+        pstats.Stats(profiler).strip_dirs().print_callers(os.environ["INPROCESS_CALLERS"])
     for sort in ("cumulative", "tottime"):
         buffer = io.StringIO()
         pstats.Stats(profiler, stream=buffer).strip_dirs().sort_stats(sort).print_stats(top)

@@ -3,7 +3,7 @@ a worker killed mid-run, the database's connections cut.
 
 Run: .venv/bin/python bench/worker.py [--workers 2] [--max-seconds 420] [--url URL]
 PostgreSQL only, in its own database (default bench_worker, made afresh each run: a 60-store chain, a
-robot per group). Outbox rows are written straight into `notifications`, each message naming its own
+confirmed staff channel with its own robot for 33 stores). Outbox rows are written straight into `notifications`, each message naming its own
 id; a robot stand-in (bench/robot.py) answers on 127.0.0.1 with the robot's clock and WeCom's 20 a
 minute. Timeline (s from start): 160 messages at 0 (HOT robot 60, HANG 20, FAIL 20, 2 each for 30
 others), then 2 a second to random robots until 120; HANG holds every call 30 s from 0 to 90; FAIL
@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -41,13 +42,14 @@ HOT, HANG, FAIL = "HOT0", "HANG0", "FAIL0"
 
 
 def prepare(url: str) -> dict[str, tuple[int, int]]:
-    """A fresh database with a small chain; robot key -> (store id, community id) for 33 groups."""
+    """A fresh database with a small chain; robot key -> (store id, staff channel id) for 33 stores."""
     from sqlalchemy import select, update
 
-    from matrix.communities.models import Community
+    from matrix.communities.models import Community, StaffChannel
     from matrix.demo import build_seed
     from matrix.extensions import db
     from matrix.regions.services import load_regions
+    from matrix.stores.models import Store
 
     ensure_database(url, fresh=True)
     app = bench_app(url)
@@ -55,13 +57,18 @@ def prepare(url: str) -> dict[str, tuple[int, int]]:
         db.create_all()
         load_regions()
         build_seed(stores=60, accounts_per_store=1, rng_seed=2)
-        groups = db.session.execute(select(Community.id, Community.store_id).order_by(Community.id).limit(33)).all()
-        keys = [HOT, HANG, FAIL] + [f"OK{n:03d}" for n in range(len(groups) - 3)]
+        # Lead alerts go to a store's confirmed staff channel: one robot per store, used by no group.
+        db.session.execute(update(Community).values(robot_webhook_url=None))
+        store_ids = db.session.scalars(select(Store.id).order_by(Store.id).limit(33)).all()
+        keys = [HOT, HANG, FAIL] + [f"OK{n:03d}" for n in range(len(store_ids) - 3)]
         robots = {}
-        for key, (community_id, store_id) in zip(keys, groups):
-            db.session.execute(update(Community).where(Community.id == community_id).values(
-                robot_webhook_url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}", members=0))
-            robots[key] = (store_id, community_id)
+        now = datetime.now(timezone.utc)
+        for key, store_id in zip(keys, store_ids):
+            channel = StaffChannel(store_id=store_id, confirmed_at=now,
+                                   robot_webhook_url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}")
+            db.session.add(channel)
+            db.session.flush()
+            robots[key] = (store_id, channel.id)
         db.session.commit()
         db.engine.dispose()
     return robots
@@ -82,17 +89,17 @@ class Feeder:
 
         rows = []
         for key in keys:
-            store_id, community_id = self.robots[key]
+            store_id, channel_id = self.robots[key]
             n, self.next_id = self.next_id, self.next_id + 1
-            rows.append({"store": store_id, "community": community_id,
+            rows.append({"store": store_id, "channel": channel_id,
                          "message": f'{{"msgtype": "markdown", "markdown": {{"content": "bench-msg-{n} 新线索"}}}}'})
             self.made[n] = (key, time.time())
         for attempt in range(40):  # the database may be down for a few seconds right now
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(text("INSERT INTO notifications (store_id, community_id, message, status, attempts, "
-                                      "next_attempt_at, created_at) VALUES (:store, :community, CAST(:message AS JSON), "
-                                      "'pending', 0, now(), now())"), rows)
+                    conn.execute(text("INSERT INTO notifications (kind, store_id, staff_channel_id, message, status, "
+                                      "attempts, next_attempt_at, created_at) VALUES ('lead_alert', :store, :channel, "
+                                      "CAST(:message AS JSON), 'pending', 0, now(), now())"), rows)
                 return
             except Exception:  # noqa: BLE001
                 time.sleep(0.5)

@@ -100,11 +100,13 @@ def seed_command(stores, accounts_per_store, rng_seed):
 @click.option("--interval", type=float, default=None, help="Seconds to sleep when idle [WORKER_INTERVAL_S, 2].")
 @click.option("--limit", type=int, default=None, help="Deliveries claimed per round [WORKER_BATCH, 50].")
 def worker_command(once, interval, limit):
-    """Send lead alerts, reminders and digests to staff channels and posts to customer groups (Ctrl-C stops)."""
+    """Route webhook leads; send lead alerts, reminders and digests to staff channels and posts to groups."""
     from matrix.broadcasts.schedule import run_periodic
+    from matrix.leads.deliveries import route_waiting
     from matrix.notifications.worker import run_worker
 
-    run_worker(once=once, interval=interval, limit=limit, echo=click.echo, periodic=run_periodic)
+    run_worker(once=once, interval=interval, limit=limit, echo=click.echo, periodic=run_periodic,
+               routing=route_waiting)
 
 
 @click.command("print-jobs")

@@ -204,8 +204,8 @@ def test_the_robot_limit_holds_for_posts(make_store, make_account, make_customer
     for i, store in enumerate(group_stores):
         book(make_account(store), hq, anchor=f"主播{i}")
     counts = deliver_due(client=client(), now=local(DAY, "16:00"), limit=100)
-    assert counts.sent == 20 and counts.throttled == 4  # twelve 1-day and twelve 3-hour trailers were due
-    assert len(robot.messages("KEYSHAREDROBOT")) == 20
+    assert counts.sent == 18 and counts.throttled == 6  # twelve 1-day and twelve 3-hour trailers were due
+    assert len(robot.messages("KEYSHAREDROBOT")) == 18  # WeCom's 20 a minute, less a margin of 2
 
 
 def test_a_trailer_changed_by_hand_changes_its_posts(host, hq, make_user):

@@ -213,10 +213,14 @@ KEYS = [f"KEYPROP{i:04d}" for i in range(6)]
 class Watching:
     """A robot client that checks, at the moment of each send, which audience the robot serves right then."""
 
-    def __init__(self, real: RobotClient):
-        self.real, self.sent = real, []
+    def __init__(self, real: RobotClient, app):
+        self.real, self.sent, self.app = real, [], app
 
     def send(self, url, message):
+        with self.app.app_context():  # sends run in the worker's threads, which have no session of their own
+            return self._send(url, message)
+
+    def _send(self, url, message):
         text = str(message)
         staff = "New lead for" in text
         groups = set(db.session.scalars(select(Community.robot_webhook_url).where(Community.robot_webhook_url == url)))
@@ -261,7 +265,8 @@ def _step(rng: random.Random, stores, hq, now):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_no_staff_message_ever_reaches_a_customer_robot(make_store, make_community, make_account, hq, robot, seed):
+def test_no_staff_message_ever_reaches_a_customer_robot(app, make_store, make_community, make_account, hq, robot,
+                                                         seed):
     """Random sequences of leads, sessions, answers, confirmations and robot changes: at the moment of every send,
     a lead alert's robot is a confirmed staff channel and no group's, a post's robot no staff channel's."""
     rng = random.Random(seed)
@@ -275,7 +280,7 @@ def test_no_staff_message_ever_reaches_a_customer_robot(make_store, make_communi
         group = db.session.scalar(select(Community).where(Community.store_id == store.id))
         db.session.add(StaffChannel(store_id=store.id, robot_webhook_url=group.robot_webhook_url))
     db.session.commit()
-    watching, now = Watching(client()), utcnow().replace(microsecond=0)
+    watching, now = Watching(client(), app), utcnow().replace(microsecond=0)
     for _ in range(60):
         try:
             _step(rng, stores, hq, now)

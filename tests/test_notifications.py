@@ -231,7 +231,7 @@ def test_a_refused_robot_url_is_never_called(make_store, make_staff_channel, mak
     assert rows()[0].last_error == services.REFUSED_URL
 
 
-def test_throttled_to_twenty_a_minute_per_robot(make_store, make_staff_channel, make_lead, robot):
+def test_throttled_to_eighteen_a_minute_per_robot(make_store, make_staff_channel, make_lead, robot):
     store, other = make_store(), make_store()
     make_staff_channel(store, "KEYBUSYROBOT")
     make_staff_channel(other, "KEYOTHERROBOT")
@@ -240,13 +240,14 @@ def test_throttled_to_twenty_a_minute_per_robot(make_store, make_staff_channel, 
     make_lead(other, None, commit=False)
     db.session.commit()
     counts = deliver_due(client=client(), now=T0, limit=100)
-    assert (counts.sent, counts.throttled) == (21, 5)
-    assert len(robot.messages("KEYBUSYROBOT")) == 20 and len(robot.messages("KEYOTHERROBOT")) == 1
+    # WeCom allows 20 a minute; 18 leaves room for the robot's clock and for calls that failed.
+    assert (counts.sent, counts.throttled) == (19, 7)
+    assert len(robot.messages("KEYBUSYROBOT")) == 18 and len(robot.messages("KEYOTHERROBOT")) == 1
     waiting = [n for n in rows() if n.status == DeliveryStatus.PENDING]
-    assert len(waiting) == 5 and all(n.next_attempt_at >= T0 + timedelta(seconds=60) for n in waiting)
+    assert len(waiting) == 7 and all(n.next_attempt_at >= T0 + timedelta(seconds=60) for n in waiting)
     assert all(n.attempts == 0 for n in waiting)  # a throttled row was not an attempt
     assert deliver_due(client=client(), now=T0 + timedelta(seconds=30)).handled == 0
-    assert deliver_due(client=client(), now=T0 + timedelta(seconds=61)).sent == 5
+    assert deliver_due(client=client(), now=T0 + timedelta(seconds=61)).sent == 7
     assert len(robot.messages("KEYBUSYROBOT")) == 25
 
 
@@ -371,7 +372,7 @@ def test_concurrent_workers_on_postgresql_keep_the_throttle(app, make_store, mak
         t.start()
     for t in threads:
         t.join()
-    assert len(robot.delivered) == 20  # one minute's worth, however many workers
+    assert len(robot.delivered) == 18  # one minute's worth (WeCom's 20 less the margin), however many workers
 
 
 # --- by hand -----------------------------------------------------------------------------------------------

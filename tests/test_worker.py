@@ -67,18 +67,18 @@ def test_a_full_round_goes_again_without_sleeping(app, queued, robot, monkeypatc
 
 
 def test_a_database_error_does_not_kill_the_loop(app, queued, robot, monkeypatch):
-    real = worker.deliver_due
+    real = worker.Dispatcher.claim
     calls = []
 
-    def flaky(**kwargs):
+    def flaky(self, *args, **kwargs):
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
-        return real(**kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(worker, "deliver_due", flaky)
+    monkeypatch.setattr(worker.Dispatcher, "claim", flaky)
     monkeypatch.setattr(worker, "_install", lambda stop: stops.append(stop))
     stops, lines = [], []
-    worker.run_worker(echo=lines.append, sleep=lambda s: stops[0](15, None) if len(calls) > 1 else None)
+    worker.run_worker(echo=lines.append, sleep=lambda s: stops[0](15, None) if len(calls) > 2 else None)
     assert any(line.startswith("database error") for line in lines)
     assert statuses() == [DeliveryStatus.SENT.value] * 3

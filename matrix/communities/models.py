@@ -34,7 +34,8 @@ class Community(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=DEFAULT_CAPACITY)
     members: Mapped[int] = mapped_column(Integer, default=0)
     # Secret: anyone holding it can post into the group. Shown masked, never logged.
-    robot_webhook_url: Mapped[str | None] = mapped_column(String(500))
+    # Indexed: before every send the worker checks that no staff channel uses a group's robot (and back).
+    robot_webhook_url: Mapped[str | None] = mapped_column(String(500), index=True)
     # Set when the robot answered a permanent error (93000 robot removed, 40008 ...): HQ must fix it.
     robot_error: Mapped[str | None] = mapped_column(String(300))
     # Who confirmed the robot sits in this customer group (set when a robot is entered on the group's form or
@@ -75,7 +76,7 @@ class StaffChannel(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), unique=True)
     # Secret, like a group's robot: shown masked, never logged.
-    robot_webhook_url: Mapped[str] = mapped_column(String(500))
+    robot_webhook_url: Mapped[str] = mapped_column(String(500), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The group whose robot the upgrade proposed as this candidate.

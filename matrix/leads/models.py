@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from matrix.models import Base, UTCDateTime, enum_column, utcnow
@@ -116,3 +116,33 @@ class RejectedDelivery(Base):
     body_bytes: Mapped[int] = mapped_column(Integer, default=0)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"  # accepted and answered 200; the worker has not routed it yet
+    ROUTED = "routed"    # its lead exists (or it was the same lead again)
+    FAILED = "failed"    # routing raised: kept with the reason for HQ, never retried by itself
+
+
+class InboundDelivery(Base):
+    """A verified webhook delivery, stored before we answer 200 and routed right after by the worker.
+
+    Unique per source and dedupe key (the lead id, else the platform's message id, else a digest of
+    the body): a platform's retry of an accepted delivery is answered "duplicate" and stored once.
+    The body is kept encrypted (it holds the phone) until the lead is made, then dropped.
+    """
+
+    __tablename__ = "inbound_deliveries"
+    __table_args__ = (UniqueConstraint("source_id", "dedupe_key", name="uq_inbound_deliveries_source_key"),
+                      Index("ix_inbound_deliveries_state", "state", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("lead_sources.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(120))
+    message_id: Mapped[str | None] = mapped_column(String(120))
+    body_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[DeliveryState] = mapped_column(enum_column(DeliveryState, 10), default=DeliveryState.PENDING)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(String(300))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from matrix.errors import DomainError
 from matrix.extensions import db
 from matrix.forms import show_error
+from matrix.leads import deliveries
 from matrix.leads import sources as services
 from matrix.leads.mapping import DEFAULT_MAPS, format_field_map, parse_field_map
 from matrix.leads.models import Lead, LeadSource, RejectedDelivery
@@ -124,7 +125,8 @@ def rejected():
     if slug := request.args.get("source", "").strip():
         query = query.where(RejectedDelivery.source_slug == slug)
     page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
-    return render_template("sources/rejected.html", page=page, rejection_label=rejection_label)
+    return render_template("sources/rejected.html", page=page, rejection_label=rejection_label,
+                           unrouted=deliveries.failed_deliveries())
 
 
 def rejection_label(reason: str) -> str:

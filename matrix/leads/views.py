@@ -2,24 +2,23 @@
 import io
 from datetime import datetime
 
-from flask import (abort, current_app, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from matrix.forms import show_error
-from matrix.stores.picker import city_choices
 from matrix.errors import DomainError
 from matrix.extensions import db
+from matrix.forms import show_error
 from matrix.imports.exports import to_csv
 from matrix.joins.codes import lead_invite
-from matrix.leads import reports, services
+from matrix.leads import deliveries, reports, services
 from matrix.leads.blueprint import bp, chain_tz, invite_community, may_reveal, read_filters, render_detail
 from matrix.leads.forms import ConfirmForm, ExportForm, FollowUpForm, NoteForm, StatusForm
 from matrix.leads.models import Lead, LeadStatus
 from matrix.leads.scoping import get_lead_or_404
-from matrix.stores.picker import filter_store
+from matrix.stores.picker import city_choices, filter_store
+
 
 @bp.get("/")
 @login_required
@@ -29,10 +28,11 @@ def index():
     filters = read_filters(request.args, store_id=store_filter.store_id)
     page = db.paginate(services.filtered_leads(current_user, filters), page=request.args.get("page", 1, type=int),
                        per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    intake = deliveries.backlog() if current_user.is_hq else None  # webhook leads the worker has yet to route
     return render_template("leads/index.html", page=page, store_filter=store_filter,
                            cities=city_choices(current_user) if current_user.is_hq else [],
                            sources=services.visible_sources(current_user), export_form=ExportForm(),
-                           filters=filters)
+                           filters=filters, intake=intake)
 
 
 @bp.get("/<int:lead_id>")
