@@ -76,11 +76,24 @@ def ensure_chain(url: str = DEFAULT_URL, stores: int = 10_000) -> None:
     ensure_database(url)
     if is_seeded(url, stores):
         print(f"# reusing the seeded chain in {url.rsplit('/', 1)[-1]}")
+        migrate(url)
         return
     print(f"# seeding {stores} stores into {url.rsplit('/', 1)[-1]} (once; several minutes)", flush=True)
     started = time.perf_counter()
     subprocess.run([sys.executable, __file__, "--url", url, "--stores", str(stores), "--fresh"], check=True)
     print(f"# seeded in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def migrate(url: str) -> None:
+    """Bring a reused seed to the code's latest migration (the seed may be older than the code)."""
+    from flask_migrate import upgrade
+
+    app = make_app(url)
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        from matrix.extensions import db
+
+        db.engine.dispose()
 
 
 def bench_week(app) -> date:

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import load  # noqa: E402
-from chain import DEFAULT_URL, SOURCE_SECRET, SOURCE_SLUG, ensure_chain  # noqa: E402
+from chain import DEFAULT_URL, SOURCE_SECRET, SOURCE_SLUG, ensure_chain, migrate  # noqa: E402
 from robot import BenchRobot  # noqa: E402
 from serve import Gunicorn, bench_app  # noqa: E402
 
@@ -53,18 +53,6 @@ def ensure_copy(template_url: str, url: str) -> None:
             conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
     admin.dispose()
     migrate(url)
-
-
-def migrate(url: str) -> None:
-    """Bring the copy to the code's latest migration (the seed may be older than the code)."""
-    from flask_migrate import upgrade
-
-    app = bench_app(url)
-    with app.app_context():
-        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-        from matrix.extensions import db
-
-        db.engine.dispose()
 
 
 def stores(url: str) -> list[tuple[float, float]]:

@@ -2,6 +2,7 @@
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +17,7 @@ from matrix.leads.scoping import get_lead_or_404
 from matrix.leads.store_index import ROUTABLE_STATUSES
 from matrix.paging import ListPage
 from matrix.permissions import get_store_or_404, hq_required, visible_stores
+from matrix.stores.chain_cache import report_figures
 from matrix.stores.models import Store
 from matrix.stores.picker import SELECT_MAX, offer_stores
 
@@ -91,7 +93,9 @@ def funnel():
     # The range means the days people see in the chain's time zone.
     start = datetime.combine(first, time.min, tzinfo=chain_tz())
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=chain_tz())
-    rows, total = reports.funnel(current_user, group_by=group_by, start=start, end=end)
+    # A report over every lead of the range: reused for REPORT_CACHE_S (HQ sees every lead; labels per language).
+    rows, total = report_figures(("funnel", group_by, start, end, str(get_locale())),
+                                 lambda: reports.funnel(current_user, group_by=group_by, start=start, end=end))
     # By store, a chain has thousands of rows: a page of them (largest first), the total row on every page.
     page = ListPage.of(len(rows), request.args.get("page", type=int), current_app.config["PAGE_SIZE"])
     return render_template("leads/funnel.html", rows=page.slice(rows), page=page, total=total, group_by=group_by,
