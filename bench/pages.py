@@ -55,7 +55,6 @@ PAGES = {
     "approvals": ("hq", "/plans/approvals"),
     "funnel": ("hq", "/leads/funnel"),
     "mgr_today": ("manager", "/today/"),
-    "mgr_overview": ("manager", "/"),
     "mgr_week": ("manager", "/plans/{store}/{week}"),
     "mgr_print": ("manager", "/plans/{store}/{week}/print"),
     "mgr_leads": ("manager", "/leads/"),
