@@ -4,13 +4,10 @@ Registers the "week_plan" renderer: a cover listing what is inside, then each st
 (sheets.py) in store-code order.
 """
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from matrix.auth.models import User
 from matrix.extensions import db
@@ -20,7 +17,7 @@ from matrix.plans.labels import labels
 from matrix.plans.sheets import store_sheets
 from matrix.printjobs.covers import cover_rows
 from matrix.printjobs.models import PrintJob
-from matrix.printjobs.renderers import Renderer, register_renderer
+from matrix.printjobs.renderers import Renderer, inline_css, register_renderer
 from matrix.printjobs.services import request_job
 from matrix.regions.services import region_name
 from matrix.stores.models import Store, StoreStatus
@@ -28,17 +25,6 @@ from matrix.weeks import iso_week, week_label, week_string
 
 RENDERER = "week_plan"
 COVER_ROWS = 78   # three columns of 26 cities fill the cover's fixed page (print.css .cover)
-
-
-@lru_cache(maxsize=1)
-def _print_css(path: str) -> Markup:
-    # Our own static file, not user input: escaped, its quoted font names would break the CSS.
-    return Markup(Path(path).read_text(encoding="utf-8"))
-
-
-def inline_css() -> Markup:
-    """print.css, put into the page: the worker prints a local file with no server to fetch it from."""
-    return _print_css(str(Path(current_app.static_folder) / "css" / "print.css"))
 
 
 def open_stores(actor: User, city: str | None) -> list[int]:
@@ -63,7 +49,7 @@ def _cover(job: PrintJob, stores: list[Store]) -> str:
     shown = rows if len(rows) <= COVER_ROWS else rows[:COVER_ROWS - 1]
     return render_template("print/cover.html", job=job, rows=shown, more=len(rows) - len(shown),
                            cities=len(rows), stores=len(stores), label=week_label(monday),
-                           week=job.params["week"], inline_css=inline_css(),
+                           week=job.params["week"], inline_css=inline_css("print.css"),
                            printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
                            requested_by=job.requested_by.display_name if job.requested_by else "")
 
@@ -73,7 +59,7 @@ def _pages(job: PrintJob, stores: list[Store]) -> str:
     sheets = store_sheets(stores, monday)
     return render_template("print/week.html", sheets=sheets, monday=monday, label=week_label(monday),
                            week=week_string(monday), back=None, title=job.title, pages=len(sheets),
-                           inline_css=inline_css(), printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
+                           inline_css=inline_css("print.css"), printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
                            **labels())
 
 

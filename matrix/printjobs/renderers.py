@@ -6,6 +6,11 @@ in an app context by the worker, and must print one page per store: the worker c
 """
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+from markupsafe import Markup
 
 from matrix.printjobs.models import PrintJob
 from matrix.stores.models import Store
@@ -30,3 +35,14 @@ def register_renderer(name: str, renderer: Renderer) -> None:
 
 def renderer_for(name: str) -> Renderer | None:
     return _RENDERERS.get(name)
+
+
+@lru_cache(maxsize=8)
+def _stylesheet(path: str) -> Markup:
+    # Our own static file, not user input: escaped, its quoted font names would break the CSS.
+    return Markup(Path(path).read_text(encoding="utf-8"))
+
+
+def inline_css(name: str) -> Markup:
+    """static/css/<name>, put into the page: the worker prints a local file with no server to fetch it from."""
+    return _stylesheet(str(Path(current_app.static_folder) / "css" / name))

@@ -4,13 +4,10 @@ Registers the "posters" renderer: a cover in the posters' own paper size listing
 poster per open store, by city and store code (the order of the posters page). The QR codes point at
 the address the request came to (or BASE_URL), recorded with the job: the worker has no request.
 """
-from functools import lru_cache
-from pathlib import Path
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from markupsafe import Markup
 
 from matrix.auth.models import User
 from matrix.chain import chain_zone
@@ -19,7 +16,7 @@ from matrix.models import utcnow
 from matrix.permissions import visible_stores
 from matrix.printjobs.covers import cover_rows
 from matrix.printjobs.models import PrintJob
-from matrix.printjobs.renderers import Renderer, register_renderer
+from matrix.printjobs.renderers import Renderer, inline_css, register_renderer
 from matrix.printjobs.services import request_job
 from matrix.regions.services import region_name
 from matrix.storefront.poster_texts import ACCENTS, SIZES
@@ -29,17 +26,6 @@ from matrix.stores.models import Store, StoreStatus
 
 RENDERER = "posters"
 COVER_ROWS = {"A4": 30, "A5": 18}   # city rows that fit the cover's page (poster.css .poster-cover)
-
-
-@lru_cache(maxsize=1)
-def _poster_css(path: str) -> Markup:
-    # Our own static file, not user input: escaped, its quoted font names would break the CSS.
-    return Markup(Path(path).read_text(encoding="utf-8"))
-
-
-def inline_css() -> Markup:
-    """poster.css, put into the page: the worker prints a local file with no server to fetch it from."""
-    return _poster_css(str(Path(current_app.static_folder) / "css" / "poster.css"))
 
 
 def poster_stores(actor: User, city: str | None) -> list[int]:
@@ -71,7 +57,7 @@ def _cover(job: PrintJob, stores: list[Store]) -> str:
     most = COVER_ROWS[size]
     shown = rows if len(rows) <= most else rows[:most - 1]
     return render_template("storefront/poster_cover.html", job=job, rows=shown, more=len(rows) - len(shown),
-                           cities=len(rows), stores=len(stores), size=size, inline_css=inline_css(),
+                           cities=len(rows), stores=len(stores), size=size, inline_css=inline_css("poster.css"),
                            printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"),
                            requested_by=job.requested_by.display_name if job.requested_by else "")
 
@@ -81,7 +67,7 @@ def _pages(job: PrintJob, stores: list[Store]) -> str:
     sheet = posters_for(stores, settings=settings, base_url=job.params["base_url"], locale=job.locale,
                         zone=chain_zone(), now=utcnow())
     return render_template("storefront/posters.html", posters=sheet, size=job.params["size"], page=1, documents=1,
-                           accent=_accent(settings), inline_css=inline_css(), job=job,
+                           accent=_accent(settings), inline_css=inline_css("poster.css"), job=job,
                            printed_at=format_datetime(utcnow(), "yyyy-MM-dd HH:mm"))
 
 
